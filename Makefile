@@ -1,0 +1,49 @@
+# Two commands: `make run` sets everything up and serves the demo portal on
+# http://127.0.0.1:5000; `make test` sets up and runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PO := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: setup run test lint bench-relevance bench-speed clean
+
+setup: $(STAMP) $(MO)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+run: setup
+	$(BIN)/portal db upgrade
+	$(BIN)/portal articles check || echo "Some articles have problems (listed above); they are skipped."
+	$(BIN)/portal index build
+	@echo "Serving the help center on http://$(HOST):$(PORT)/"
+	PORTAL_SITE_NAME="$${PORTAL_SITE_NAME:-Вектор}" \
+	PORTAL_SUPPORT_CONTACT="$${PORTAL_SUPPORT_CONTACT:-8 800 000-00-00, support@vektor.example}" \
+	$(BIN)/portal run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check portal tests benchmarks
+
+bench-relevance: setup
+	$(BIN)/python benchmarks/relevance.py
+
+bench-speed: setup
+	$(BIN)/python benchmarks/search_speed.py
+
+clean:
+	rm -rf $(VENV) index/_* index/*.toc index/*.seg index/*.pst instance

@@ -1,0 +1,589 @@
+"""Articles on disk: find, parse, validate and render `articles/<category>/<slug>.md`.
+
+The Markdown files are the source of truth. This module knows nothing about requests or
+the search engine: it turns a file into an `Article` (or a list of `Problem`s) and renders
+its body to sanitized HTML once, when the file changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import frontmatter
+import markdown
+import nh3
+import yaml
+from markdown.extensions.codehilite import CodeHiliteExtension
+from markdown.extensions.toc import TocExtension
+from markdown.extensions.toc import slugify_unicode
+
+log = logging.getLogger(__name__)
+
+#: Bump when rendering changes, so that every article is rendered (and indexed) again.
+RENDER_VERSION = "3"
+
+LANGUAGES = ("ru", "en")
+AUDIENCES = ("public", "internal")
+STATUSES = ("published", "draft", "archived")
+KNOWN_KEYS = {
+    "title", "summary", "lang", "tags", "keywords", "audience", "status", "owner",
+    "reviewed", "review_every", "aliases", "translations", "source",
+}
+#: Bodies larger than this are refused: rendering cost must stay bounded.
+MAX_BODY_BYTES = 512 * 1024
+#: Deeper nesting of lists or quotes than this is refused (Markdown recursion).
+MAX_NESTING = 40
+
+ID_SEGMENT = re.compile(r"[a-z0-9][a-z0-9_-]*")
+CATEGORY_FILE = "_category.yml"
+SYNONYMS_FILE = "_synonyms.yml"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, reported as `path:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ArticleError(Exception):
+    """A file that cannot become an article; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    anchor: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """The part of an article under one H2/H3 heading."""
+
+    anchor: str
+    title: str
+    level: int
+    text: str
+
+
+@dataclass
+class Article:
+    id: str
+    title: str
+    body: str
+    lang: str
+    category: str
+    summary: str = ""
+    tags: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    audience: str = "public"
+    status: str = "published"
+    owner: str | None = None
+    reviewed: dt.date | None = None
+    review_every: int | None = None
+    aliases: list[str] = field(default_factory=list)
+    translations: list[str] = field(default_factory=list)
+    source: str | None = None
+    digest: str = ""
+    html: str = ""
+    toc: list[Heading] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    text: str = ""
+
+    @property
+    def is_public(self) -> bool:
+        """Shown to and found by anonymous visitors."""
+        return self.audience == "public" and self.status == "published"
+
+    @property
+    def url(self) -> str:
+        return f"/kb/{self.id}"
+
+
+@dataclass
+class Category:
+    id: str
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+    order: int = 1000
+    digest: str = ""
+
+    def title(self, lang: str) -> str:
+        return _pick(self.titles, lang) or self.id.replace("-", " ").capitalize()
+
+    def description(self, lang: str) -> str:
+        return _pick(self.descriptions, lang)
+
+
+def _pick(values: dict[str, str], lang: str) -> str:
+    return values.get(lang) or next(iter(values.values()), "")
+
+
+# --- finding files -------------------------------------------------------------------------
+
+def article_id(root: Path, path: Path) -> str:
+    """The id of the article at `path`: its path under `root` without `.md`."""
+    return path.relative_to(root).with_suffix("").as_posix()
+
+
+def is_valid_id(value: str) -> bool:
+    """True for ids made of lowercase Latin segments (`billing/autopay`)."""
+    if not value or len(value) > 200:
+        return False
+    return all(ID_SEGMENT.fullmatch(part) for part in value.split("/"))
+
+
+def iter_article_files(root: Path) -> Iterator[Path]:
+    """Every Markdown file under `root` that can be an article, in a stable order."""
+    for path in sorted(root.rglob("*.md")):
+        parts = path.relative_to(root).parts
+        if any(p.startswith((".", "_")) for p in parts):
+            continue
+        yield path
+
+
+def file_digest(data: bytes) -> str:
+    """Identifies one version of a file as rendered by this version of the code."""
+    return hashlib.sha1(RENDER_VERSION.encode() + b"\0" + data).hexdigest()
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+def load_article(root: Path, path: Path, default_lang: str = "ru") -> Article:
+    """Read, validate and render one article; raise `ArticleError` listing all problems."""
+    data = path.read_bytes()
+    return parse_article(root, path, data, default_lang)
+
+
+def parse_article(root: Path, path: Path, data: bytes, default_lang: str = "ru") -> Article:
+    """Validate and render an article from the bytes of its file."""
+    rel = path.relative_to(root).as_posix()
+    problems: list[Problem] = []
+    ident = article_id(root, path)
+    if not is_valid_id(ident):
+        problems.append(Problem(rel, 1, f"file name gives id {ident!r}: use lowercase Latin "
+                                        "letters, digits, '-' and '_' only"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArticleError([Problem(rel, 1, f"not UTF-8 text: {exc.reason}")]) from None
+    text = text.lstrip("\ufeff")
+    try:
+        meta, body = frontmatter.parse(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ArticleError([Problem(rel, line, f"front matter is not valid YAML: {reason}")]) \
+            from None
+    if not isinstance(meta, dict):
+        raise ArticleError([Problem(rel, 1, "front matter must be a mapping of keys")])
+    lines = _key_lines(text)
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(rel, lines.get(key, 1), message))
+
+    for key in sorted(set(meta) - KNOWN_KEYS):
+        bad(key, f"unknown front matter key {key!r}")
+
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        bad("title", "title is missing or empty" if title in (None, "") else
+            "title must be text")
+        title = ""
+    summary = _text(meta, "summary", bad)
+    lang = meta.get("lang", default_lang)
+    if lang not in LANGUAGES:
+        bad("lang", f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    audience = meta.get("audience", "public")
+    if audience not in AUDIENCES:
+        bad("audience", f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+    status = meta.get("status", "published")
+    if status not in STATUSES:
+        bad("status", f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    tags = _text_list(meta, "tags", bad)
+    keywords = _text_list(meta, "keywords", bad)
+    aliases = _text_list(meta, "aliases", bad)
+    translations = _text_list(meta, "translations", bad)
+    for key, ids in (("aliases", aliases), ("translations", translations)):
+        for value in ids:
+            if not is_valid_id(value):
+                bad(key, f"{key} entry {value!r} is not a valid article id")
+    owner = _text(meta, "owner", bad) or None
+    source = _text(meta, "source", bad) or None
+    reviewed = meta.get("reviewed")
+    if reviewed is not None and not isinstance(reviewed, dt.date):
+        bad("reviewed", "reviewed must be a date written as YYYY-MM-DD")
+        reviewed = None
+    if isinstance(reviewed, dt.datetime):
+        reviewed = reviewed.date()
+    review_every = meta.get("review_every")
+    if review_every is not None and (
+        isinstance(review_every, bool) or not isinstance(review_every, int) or review_every < 1
+    ):
+        bad("review_every", "review_every must be a whole number of days")
+        review_every = None
+    if len(body.encode("utf-8")) > MAX_BODY_BYTES:
+        problems.append(Problem(rel, 1, f"body is larger than {MAX_BODY_BYTES // 1024} KB"))
+    depth, depth_line = _nesting_depth(body)
+    if depth > MAX_NESTING:
+        problems.append(Problem(rel, depth_line + len(text.splitlines()) - len(body.splitlines()),
+                                f"lists or quotes nested {depth} deep (at most {MAX_NESTING})"))
+    if problems:
+        raise ArticleError(problems)
+
+    article = Article(
+        id=ident, title=title.strip(), body=body, lang=lang, category=_category_of(ident),
+        summary=summary, tags=tags, keywords=keywords, audience=audience, status=status,
+        owner=owner, reviewed=reviewed, review_every=review_every, aliases=aliases,
+        translations=translations, source=source, digest=file_digest(data),
+    )
+    try:
+        rendered = render_markdown(body)
+    except RecursionError:
+        raise ArticleError([Problem(rel, 1, "body is nested too deeply to render")]) from None
+    article.html, article.toc, article.sections, article.text = rendered
+    return article
+
+
+def _category_of(ident: str) -> str:
+    return ident.split("/", 1)[0] if "/" in ident else ""
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line numbers of the top-level keys of the front matter."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        if line.strip() == "---":
+            break
+        match = re.match(r"([A-Za-z_][\w-]*)\s*:", line)
+        if match:
+            lines.setdefault(match.group(1), number)
+    return lines
+
+
+def _text(meta: dict, key: str, bad) -> str:
+    value = meta.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        bad(key, f"{key} must be text")
+        return ""
+    return value.strip()
+
+
+def _text_list(meta: dict, key: str, bad) -> list[str]:
+    value = meta.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [part for part in (p.strip() for p in value.split(",")) if part]
+    if not isinstance(value, list) or not all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value
+    ):
+        bad(key, f"{key} must be a list of words or phrases")
+        return []
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _nesting_depth(body: str) -> tuple[int, int]:
+    """The deepest list/quote nesting in `body`, estimated from indentation, and its line."""
+    deepest, where = 0, 1
+    for number, line in enumerate(body.splitlines(), start=1):
+        stripped = line.lstrip(" \t>")
+        prefix = line[: len(line) - len(stripped)]
+        depth = prefix.count(">") + len(prefix.replace(">", "").expandtabs(4)) // 2
+        if depth > deepest:
+            deepest, where = depth, number
+    return deepest, where
+
+
+# --- categories and synonyms --------------------------------------------------------------
+
+def load_category(root: Path, name: str) -> Category:
+    """The category folder `name`, with its `_category.yml` when there is one."""
+    path = root / name / CATEGORY_FILE
+    if not path.is_file():
+        return Category(id=name, titles={}, descriptions={})
+    data = path.read_bytes()
+    rel = path.relative_to(root).as_posix()
+    try:
+        meta = yaml.safe_load(data.decode("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ArticleError([Problem(rel, mark.line + 1 if mark else 1,
+                                    f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(meta, dict):
+        raise ArticleError([Problem(rel, 1, "must be a mapping with title, description, order")])
+    problems = []
+    titles = _localized(meta.get("title"))
+    descriptions = _localized(meta.get("description"))
+    if titles is None:
+        problems.append(Problem(rel, 1, "title must be text or a mapping of language to text"))
+    if descriptions is None:
+        problems.append(Problem(rel, 1, "description must be text or a mapping of language "
+                                        "to text"))
+    order = meta.get("order", 1000)
+    if isinstance(order, bool) or not isinstance(order, int):
+        problems.append(Problem(rel, 1, "order must be a whole number"))
+    if problems:
+        raise ArticleError(problems)
+    return Category(id=name, titles=titles or {}, descriptions=descriptions or {}, order=order,
+                    digest=file_digest(data))
+
+
+def _localized(value) -> dict[str, str] | None:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"": value.strip()}
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return {str(k): v.strip() for k, v in value.items()}
+    return None
+
+
+def load_synonyms(root: Path) -> list[list[str]]:
+    """The expert-kept synonym groups from `articles/_synonyms.yml` (empty when absent)."""
+    path = root / SYNONYMS_FILE
+    if not path.is_file():
+        return []
+    rel = path.relative_to(root).as_posix()
+    try:
+        meta = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ArticleError([Problem(rel, mark.line + 1 if mark else 1,
+                                    f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    groups = meta.get("groups") if isinstance(meta, dict) else None
+    if not isinstance(groups, list) or not all(
+        isinstance(g, list) and all(isinstance(w, str) for w in g) for g in groups
+    ):
+        raise ArticleError([Problem(rel, 1, "expected 'groups:' with a list of lists of words")])
+    return [[w.strip() for w in group if w.strip()] for group in groups if len(group) > 1]
+
+
+# --- the whole folder ----------------------------------------------------------------------
+
+def check(root: Path, default_lang: str = "ru") -> list[Problem]:
+    """Every problem in the knowledge base at `root`, file by file, then across files."""
+    problems: list[Problem] = []
+    articles: dict[str, Article] = {}
+    for path in iter_article_files(root):
+        try:
+            article = load_article(root, path, default_lang)
+        except ArticleError as exc:
+            problems.extend(exc.problems)
+        else:
+            articles[article.id] = article
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        try:
+            load_category(root, folder.name)
+        except ArticleError as exc:
+            problems.extend(exc.problems)
+    try:
+        load_synonyms(root)
+    except ArticleError as exc:
+        problems.extend(exc.problems)
+    problems.extend(_cross_problems(root, articles))
+    return problems
+
+
+def _cross_problems(root: Path, articles: dict[str, Article]) -> list[Problem]:
+    problems = []
+    alias_owner: dict[str, str] = {}
+    for article in articles.values():
+        rel = f"{article.id}.md"
+        text = (root / rel).read_text("utf-8")
+        lines = _key_lines(text)
+        for target in article.translations:
+            if target not in articles:
+                problems.append(Problem(rel, lines.get("translations", 1),
+                                        f"translation {target!r} does not exist"))
+            elif articles[target].lang == article.lang:
+                problems.append(Problem(rel, lines.get("translations", 1),
+                                        f"translation {target!r} is in the same language"))
+        for alias in article.aliases:
+            if alias in articles:
+                problems.append(Problem(rel, lines.get("aliases", 1),
+                                        f"alias {alias!r} is the id of an existing article"))
+            elif alias in alias_owner:
+                problems.append(Problem(rel, lines.get("aliases", 1),
+                                        f"alias {alias!r} is also claimed by "
+                                        f"{alias_owner[alias]!r}"))
+            else:
+                alias_owner[alias] = article.id
+    return problems
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
+    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
+    "ol", "p", "pre", "s", "samp", "span", "strong", "sub", "summary", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "ol": {"start"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+def sanitize(html: str) -> str:
+    """Keep only allow-listed tags, attributes and URL schemes; drop everything else."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def _markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[
+            TocExtension(slugify=slugify_unicode, toc_depth="2-4", permalink=False),
+            "tables",
+            "fenced_code",
+            CodeHiliteExtension(guess_lang=False, css_class="highlight", wrapcode=False),
+            "admonition",
+            "sane_lists",
+            "def_list",
+        ],
+        output_format="html",
+    )
+
+
+def render_markdown(body: str) -> tuple[str, list[Heading], list[Section], str]:
+    """Render a body to sanitized HTML; return it with its headings, sections and text."""
+    md = _markdown()
+    html = sanitize(md.convert(body))
+    toc = [Heading(level, anchor, title) for level, anchor, title in _flatten(md.toc_tokens)]
+    sections, text = _split_sections(html)
+    return html, toc, sections, text
+
+
+def _flatten(tokens: list[dict]) -> Iterator[tuple[int, str, str]]:
+    for token in tokens:
+        yield token["level"], token["id"], _strip_tags(token["name"])
+        yield from _flatten(token.get("children", []))
+
+
+def _strip_tags(fragment: str) -> str:
+    collector = _TextCollector()
+    collector.feed(fragment)
+    collector.close()
+    return " ".join("".join(collector.parts).split())
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+class _SectionSplitter(HTMLParser):
+    """Splits rendered HTML into plain-text sections at each h2/h3 with an id."""
+
+    BLOCKS = {"p", "li", "pre", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "div", "dt", "dd",
+              "blockquote", "br", "table"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sections: list[list] = [["", "", 0, []]]
+        self.heading: list | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("h2", "h3"):
+            anchor = dict(attrs).get("id") or ""
+            self.heading = [anchor, [], int(tag[1])]
+        if tag in self.BLOCKS:
+            self.sections[-1][3].append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("h2", "h3") and self.heading is not None:
+            anchor, parts, level = self.heading
+            title = " ".join("".join(parts).split())
+            self.sections.append([anchor, title, level, []])
+            self.heading = None
+        elif tag in self.BLOCKS:
+            self.sections[-1][3].append("\n")
+
+    def handle_data(self, data):
+        if self.heading is not None:
+            self.heading[1].append(data)
+        else:
+            self.sections[-1][3].append(data)
+
+
+def _clean_text(parts: list[str]) -> str:
+    lines = ("".join(parts)).splitlines()
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+
+
+def _split_sections(html: str) -> tuple[list[Section], str]:
+    splitter = _SectionSplitter()
+    splitter.feed(html)
+    splitter.close()
+    sections, texts = [], []
+    for anchor, title, level, parts in splitter.sections:
+        text = _clean_text(parts)
+        texts.append("\n".join(filter(None, [title, text])))
+        if anchor:
+            sections.append(Section(anchor=anchor, title=title, level=level, text=text))
+    return sections, "\n".join(t for t in texts if t)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+def dump_front_matter(meta: dict) -> str:
+    """Front matter as YAML between `---` lines, keys in a readable order."""
+    order = ["title", "summary", "lang", "tags", "keywords", "audience", "status",
+             "owner", "reviewed", "review_every", "aliases", "translations", "source"]
+    ordered = {k: meta[k] for k in order if meta.get(k) not in (None, "", [])}
+    ordered.update({k: v for k, v in meta.items() if k not in ordered and v not in (None, "", [])})
+    text = yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=100)
+    return f"---\n{text}---\n"
+
+
+def write_file_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old or the new file, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)

@@ -1,0 +1,91 @@
+"""The `portal` command: the Flask CLI of this app plus the knowledge-base commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask import current_app
+from flask.cli import FlaskGroup
+from flask.cli import with_appcontext
+
+from . import articles as articles_mod
+from .knowledge import current_index
+
+
+@click.group("index")
+def index_group() -> None:
+    """The search index."""
+
+
+@index_group.command("build")
+@click.option("--clean", is_flag=True, help="Throw the index away and index every article.")
+@with_appcontext
+def index_build(clean: bool) -> None:
+    """Index new and changed articles (all of them with --clean)."""
+    index = current_index()
+    root = Path(current_app.config["ARTICLES_DIR"])
+    total = sum(1 for _ in articles_mod.iter_article_files(root)) if root.is_dir() else 0
+    with click.progressbar(length=total, label="Indexing", file=sys.stderr,
+                           show_pos=True) as bar:
+        report = index.build(clean=clean, progress=lambda _id: bar.update(1))
+    for problem in report.problems:
+        click.echo(f"skipped: {problem}", err=True)
+    click.echo(f"Index: {report.summary()}.")
+
+
+@click.group("articles")
+def articles_group() -> None:
+    """The Markdown articles."""
+
+
+@articles_group.command("check")
+@with_appcontext
+def articles_check() -> None:
+    """List every problem in the articles as path:line: message; exit 1 if there are any."""
+    root = Path(current_app.config["ARTICLES_DIR"])
+    problems = articles_mod.check(root, current_app.config["DEFAULT_LANGUAGE"])
+    for problem in problems:
+        click.echo(str(problem))
+    count = sum(1 for _ in articles_mod.iter_article_files(root)) if root.is_dir() else 0
+    click.echo(f"{count} files checked, {len(problems)} problems.", err=True)
+    if problems:
+        sys.exit(1)
+
+
+@articles_group.command("import")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["ru", "en", "auto"]), default="auto",
+              show_default=True, help="Language of the imported articles.")
+@click.option("--category", help="Category folder to import into (default: SRC's name).")
+@click.option("--verbose", "-v", is_flag=True, help="Also list unchanged files.")
+@with_appcontext
+def articles_import(src: Path, lang: str, category: str | None, verbose: bool) -> None:
+    """Turn a folder of Markdown documentation into articles (again: updates them)."""
+    from .importer import import_folder
+
+    root = Path(current_app.config["ARTICLES_DIR"])
+    report = import_folder(src, root, lang=lang, category=category)
+    for entry in report.entries:
+        if entry.action == "unchanged" and not verbose:
+            continue
+        where = f" -> {entry.article_id}" if entry.article_id else ""
+        why = f" ({entry.reason})" if entry.reason else ""
+        click.echo(f"{entry.action}: {entry.source}{where}{why}")
+    click.echo(f"{len(report.imported)} imported, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped. "
+               "Run 'portal index build' to make them searchable.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(index_group)
+    app.cli.add_command(articles_group)
+
+
+def main() -> None:
+    """Entry point of the `portal` console script."""
+    from . import create_app
+
+    FlaskGroup(create_app=create_app, help="Line 0 help center.")()

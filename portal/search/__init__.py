@@ -1,0 +1,25 @@
+"""Search: the only package that imports Whoosh. Views and commands use what is exported here."""
+
+from .engine import Hit
+from .engine import Scope
+from .engine import SearchResults
+from .engine import related
+from .engine import search
+from .engine import suggest
+from .index import ArticleInfo
+from .index import BuildReport
+from .index import IndexedArticle
+from .index import SearchIndex
+
+__all__ = [
+    "ArticleInfo",
+    "BuildReport",
+    "Hit",
+    "IndexedArticle",
+    "Scope",
+    "SearchIndex",
+    "SearchResults",
+    "related",
+    "search",
+    "suggest",
+]

@@ -1,0 +1,137 @@
+"""Text analysis shared by documents and queries: one mixed Russian/English stream.
+
+tokenize -> lowercase -> fold ё to е and strip combining accents -> drop stop words ->
+stem Cyrillic tokens with the Russian Snowball stemmer and Latin tokens with the English one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from whoosh.analysis import Filter
+from whoosh.analysis import LowercaseFilter
+from whoosh.analysis import NgramFilter
+from whoosh.analysis import RegexTokenizer
+
+#: A word: letters and digits, with any combining marks (stress accents) inside it, so
+#: that "Кари́бский" stays one token; the marks are removed by `fold`.
+WORD = re.compile(r"(?:\w|[\u0300-\u036f])+")
+CYRILLIC = re.compile(r"[а-яё]")
+LATIN = re.compile(r"[a-z]")
+
+RU_STOP = frozenset("""
+а без более бы был была были было быть в вам вас весь во вот все всего всех вы где да даже
+для до его ее ей ему если есть еще же за здесь и из или им их к как ко когда кто ли либо мне
+может мы на над надо наш не него нее нет ни них но ну о об однако он она они оно от очень по
+под при с со так также такой там те тем то того тоже той только том ты у уже хотя чего чей чем
+что чтобы чье чья эта эти это я ли бы же ведь вон вот мой моя мое мои свой своя свое свои
+себя себе
+""".split())
+EN_STOP = frozenset("""
+a an and are as at be but by for if in into is it its of on or so such that the their then
+there these they this to was will with i me my we our you your he she him her them do does
+did can could should would how what when where which who why am been being have has had
+not no
+""".split())
+STOP_WORDS = RU_STOP | EN_STOP
+
+_stemmers = {"ru": Stemmer.Stemmer("russian"), "en": Stemmer.Stemmer("english")}
+
+
+#: Characters that may carry an accent to strip: combining marks and accented Latin letters.
+_ACCENTED = re.compile(r"[\u00c0-\u024f\u0300-\u036f\u1e00-\u1eff]")
+
+
+@lru_cache(maxsize=200_000)
+def fold(text: str) -> str:
+    """Lowercase, ё→е, and drop accents — the form every term takes."""
+    text = text.lower().replace("ё", "е")
+    if text.isascii() or not _ACCENTED.search(text):
+        return text
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFD", text):
+        # Keep the breve of й: it is a letter of its own, not an accent.
+        if unicodedata.combining(char) and not (char == "\u0306" and kept and kept[-1] == "и"):
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept)).replace("ё", "е")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The stem of one folded word: Russian for Cyrillic, English for Latin, else as is."""
+    if CYRILLIC.search(word):
+        return _stemmers["ru"].stemWord(word)
+    if LATIN.search(word):
+        return _stemmers["en"].stemWord(word)
+    return word
+
+
+def script_of(word: str) -> str:
+    """'ru' for Cyrillic words, 'en' for Latin ones, '' for the rest (numbers, codes)."""
+    if CYRILLIC.search(word):
+        return "ru"
+    if LATIN.search(word):
+        return "en"
+    return ""
+
+
+def words(text: str) -> list[str]:
+    """The folded words of `text`, stop words included, in order."""
+    return [fold(m.group()) for m in WORD.finditer(text)]
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of `text`: folded, without stop words, stemmed."""
+    return [stem(w) for w in words(text) if w not in STOP_WORDS]
+
+
+class FoldFilter(Filter):
+    """Folds each token with `fold`; drops tokens that fold to nothing."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = fold(token.text)
+            if token.text:
+                yield token
+
+
+class StopWordFilter(Filter):
+    """Removes Russian and English stop words (after folding, so 'ещё' matches 'еще')."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            if token.text not in STOP_WORDS:
+                yield token
+            elif not token.removestops:
+                token.stopped = True
+                yield token
+
+
+class MixedStemFilter(Filter):
+    """Stems each token with the stemmer of its script."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            if not token.stopped:
+                token.text = stem(token.text)
+            yield token
+
+
+def text_analyzer():
+    """Analyzer for the searchable text fields."""
+    return (RegexTokenizer(WORD) | LowercaseFilter() | FoldFilter() | StopWordFilter()
+            | MixedStemFilter())
+
+
+def word_analyzer():
+    """Analyzer for the vocabulary field: folded surface words, no stems, no stop list."""
+    return RegexTokenizer(WORD) | LowercaseFilter() | FoldFilter()
+
+
+def prefix_analyzer():
+    """Analyzer for title completion: every prefix (2..20 letters) of every folded word."""
+    return RegexTokenizer(WORD) | LowercaseFilter() | FoldFilter() | NgramFilter(2, 20, at="start")

@@ -1,0 +1,289 @@
+"""Fixing what customers type: wrong keyboard layout, misspellings, transliteration.
+
+A word is fixed only when the index does not know it, and only into a word the index
+does know: the knowledge base's own vocabulary is the dictionary.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from .analysis import STOP_WORDS
+from .analysis import WORD
+from .analysis import fold
+from .analysis import script_of
+from .analysis import stem
+from .schema import ARTICLE_FIELDS
+
+LAYOUT = "layout"
+SPELLING = "spelling"
+TRANSLIT = "translit"
+
+_EN_KEYS = "`qwertyuiop[]asdfghjkl;'zxcvbnm,./~QWERTYUIOP{}ASDFGHJKL:\"ZXCVBNM<>?"
+_RU_KEYS = "ёйцукенгшщзхъфывапролджэячсмитьбю.ЁЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,"
+EN_TO_RU = str.maketrans(_EN_KEYS, _RU_KEYS)
+RU_TO_EN = str.maketrans(_RU_KEYS, _EN_KEYS)
+
+# Latin spellings of Russian letters, longest first; a list gives the readings to try.
+_LATIN_TO_RU: list[tuple[str, list[str]]] = sorted([
+    ("shch", ["щ"]), ("sch", ["щ", "ш"]), ("zh", ["ж"]), ("kh", ["х"]), ("ch", ["ч"]),
+    ("sh", ["ш"]), ("ts", ["ц", "тс"]), ("tz", ["ц"]), ("ya", ["я"]), ("ja", ["я"]),
+    ("yu", ["ю"]), ("ju", ["ю"]), ("yo", ["е"]), ("jo", ["е"]), ("ye", ["ые", "е", "ье"]),
+    ("iy", ["ий"]), ("yi", ["ый", "ий"]), ("ei", ["ей"]), ("ai", ["ай", "аи"]),
+    ("oi", ["ой"]), ("ui", ["уй"]), ("x", ["кс"]), ("w", ["в"]), ("q", ["к"]),
+    ("a", ["а"]), ("b", ["б"]), ("c", ["ц", "к", "с"]), ("d", ["д"]), ("e", ["е", "э"]),
+    ("f", ["ф"]), ("g", ["г"]), ("h", ["х"]), ("i", ["и", "й"]), ("j", ["й", "ж"]),
+    ("k", ["к"]), ("l", ["л"]), ("m", ["м"]), ("n", ["н"]), ("o", ["о"]), ("p", ["п"]),
+    ("r", ["р"]), ("s", ["с"]), ("t", ["т"]), ("u", ["у"]), ("v", ["в"]), ("y", ["ы", "й"]),
+    ("z", ["з"]), ("'", ["ь"]),
+], key=lambda pair: -len(pair[0]))
+
+# How English words tend to be written in Cyrillic ("outlook" -> "аутлук").
+_EN_SOUNDS: list[tuple[str, str]] = sorted([
+    ("tion", "шн"), ("oo", "у"), ("ou", "ау"), ("ea", "и"), ("ee", "и"), ("ai", "ей"),
+    ("ay", "ей"), ("ey", "ей"), ("oa", "о"), ("ow", "оу"), ("sh", "ш"), ("ch", "ч"),
+    ("th", "т"), ("ph", "ф"), ("ck", "к"), ("qu", "кв"), ("wh", "в"), ("ya", "я"),
+    ("yo", "йо"), ("yu", "ю"), ("ce", "се"), ("ci", "си"), ("cy", "си"), ("ge", "дже"),
+    ("a", "а"), ("b", "б"), ("c", "к"), ("d", "д"), ("e", "е"), ("f", "ф"), ("g", "г"),
+    ("h", "х"), ("i", "и"), ("j", "дж"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"),
+    ("o", "о"), ("p", "п"), ("q", "к"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"),
+    ("v", "в"), ("w", "в"), ("x", "кс"), ("y", "и"), ("z", "з"),
+], key=lambda pair: -len(pair[0]))
+
+MAX_VARIANTS = 48
+
+
+def _dedupe_letters(word: str) -> str:
+    return "".join(ch for ch, _ in itertools.groupby(word))
+
+
+def latin_to_cyrillic(word: str) -> list[str]:
+    """Readings of a transliterated Russian word ("faily" -> "файлы", ...), most likely first."""
+    options: list[list[str]] = []
+    i = 0
+    while i < len(word):
+        for latin, readings in _LATIN_TO_RU:
+            if word.startswith(latin, i):
+                options.append(readings)
+                i += len(latin)
+                break
+        else:
+            options.append([word[i]])
+            i += 1
+    variants = []
+    for combo in itertools.product(*options):
+        variants.append("".join(combo))
+        if len(variants) >= MAX_VARIANTS:
+            break
+    return variants
+
+
+def english_sound_key(word: str) -> str:
+    """How an English word is likely written in Cyrillic, doubled letters folded."""
+    if len(word) > 3 and word.endswith("e") and word[-2] not in "aeiouy":
+        word = word[:-1]
+    out = []
+    i = 0
+    while i < len(word):
+        for latin, cyrillic in _EN_SOUNDS:
+            if word.startswith(latin, i):
+                out.append(cyrillic)
+                i += len(latin)
+                break
+        else:
+            out.append(word[i])
+            i += 1
+    return _dedupe_letters("".join(out))
+
+
+def max_distance(word: str) -> int:
+    """How many edits a misspelling of `word` may have: none for short words."""
+    if len(word) <= 3:
+        return 0
+    if len(word) <= 7:
+        return 1
+    return 2
+
+
+@dataclass
+class Correction:
+    """A fixed query: its new words and the kinds of fix applied, in order of use."""
+
+    chunks: list[str]
+    kinds: list[str]
+
+
+class Vocabulary:
+    """The words the index knows, with how many articles use each."""
+
+    def __init__(self, searcher):
+        self._reader = searcher.reader()
+        self.frequency: dict[str, int] = {}
+        for term, info in self._reader.iter_field("words"):
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            if len(word) > 1 and not word.isdigit():
+                self.frequency[word] = info.doc_frequency()
+        self.by_script: dict[str, list[str]] = {"ru": [], "en": []}
+        for word in self.frequency:
+            script = script_of(word)
+            if script in self.by_script:
+                self.by_script[script].append(word)
+        self.sound_keys: dict[str, list[str]] = {}
+        for word in self.by_script["en"]:
+            if word.isalpha():
+                self.sound_keys.setdefault(english_sound_key(word), []).append(word)
+        self._key_list = list(self.sound_keys)
+
+    def knows(self, word: str) -> bool:
+        """True when the stem of a folded word occurs in any searchable article field."""
+        term = stem(word)
+        return any(self._reader.doc_frequency(name, term) for name in ARTICLE_FIELDS)
+
+    def chunk_is_known(self, chunk: str) -> bool:
+        words = [fold(w) for w in WORD.findall(chunk)]
+        content = [w for w in words if w not in STOP_WORDS]
+        return bool(content) and all(self.knows(w) for w in content)
+
+    def closest(self, word: str, limit: int | None = None) -> str | None:
+        """The most used known word within a few edits of `word` in the same script."""
+        script = script_of(word)
+        distance = max_distance(word) if limit is None else limit
+        if script not in self.by_script or distance == 0:
+            return None
+        # Customers rarely get the first letter wrong; a candidate differing there is far
+        # more often another real word ("писать" -> "описать") than the intended one.
+        choices = self._by_initial(script).get(word[0], [])
+        found = process.extract(word, choices, scorer=OSA.distance,
+                                score_cutoff=distance, limit=20)
+        if not found:
+            return None
+        best = min(found, key=lambda hit: (hit[1], -self.frequency.get(hit[0], 0)))
+        return best[0]
+
+    def _by_initial(self, script: str) -> dict[str, list[str]]:
+        if not hasattr(self, "_initials"):
+            self._initials: dict[str, dict[str, list[str]]] = {}
+            for name, words in self.by_script.items():
+                grouped: dict[str, list[str]] = {}
+                for word in words:
+                    grouped.setdefault(word[0], []).append(word)
+                self._initials[name] = grouped
+        return self._initials[script]
+
+    def english_for(self, word: str) -> str | None:
+        """The known English word a Cyrillic spelling stands for ("аутлук" -> "outlook")."""
+        keys = {_dedupe_letters(word), _dedupe_letters(stem(word))}
+        for key in keys:
+            if key in self.sound_keys:
+                return max(self.sound_keys[key], key=lambda w: self.frequency.get(w, 0))
+        longest = max(keys, key=len)
+        if len(longest) < 4:
+            return None
+        found = process.extract(longest, self._key_list, scorer=OSA.distance,
+                                score_cutoff=1, limit=5)
+        if not found:
+            return None
+        key = min(found, key=lambda hit: hit[1])[0]
+        return max(self.sound_keys[key], key=lambda w: self.frequency.get(w, 0))
+
+
+def switch_layout(chunk: str) -> str | None:
+    """The chunk as typed on the other keyboard layout, or None if it mixes scripts."""
+    if all(c in _EN_KEYS or c.isdigit() for c in chunk) and any(c.isalpha() for c in chunk):
+        return chunk.translate(EN_TO_RU)
+    if all(c in _RU_KEYS or c.isdigit() for c in chunk) and any(c.isalpha() for c in chunk):
+        return chunk.translate(RU_TO_EN)
+    return None
+
+
+def correct(chunks: list[str], vocab: Vocabulary) -> Correction | None:
+    """Fix the chunks the index does not know; None when nothing needed or could be fixed."""
+    fixed = list(chunks)
+    kinds: list[str] = []
+    unknown = [i for i, chunk in enumerate(chunks) if _needs_fixing(chunk, vocab)]
+    if not unknown:
+        return None
+    layout_fixed = _fix_layout(fixed, unknown, vocab)
+    if layout_fixed:
+        kinds.append(LAYOUT)
+    for i in unknown:
+        if i in layout_fixed:
+            continue
+        words = WORD.findall(fixed[i])
+        new_words = []
+        for word in words:
+            folded = fold(word)
+            if folded in STOP_WORDS or vocab.knows(folded) or folded.isdigit():
+                new_words.append(word)
+                continue
+            replacement, kind = _fix_word(folded, vocab)
+            if replacement is None:
+                new_words.append(word)
+            else:
+                new_words.append(replacement)
+                if kind not in kinds:
+                    kinds.append(kind)
+        if new_words != words:
+            fixed[i] = " ".join(new_words)
+    if not kinds:
+        return None
+    return Correction(chunks=fixed, kinds=kinds)
+
+
+def _needs_fixing(chunk: str, vocab: Vocabulary) -> bool:
+    words = [fold(w) for w in WORD.findall(chunk)]
+    return any(w not in STOP_WORDS and not w.isdigit() and not vocab.knows(w) for w in words)
+
+
+def _fix_layout(chunks: list[str], unknown: list[int], vocab: Vocabulary) -> set[int]:
+    """Switch the layout of unknown chunks once the query shows it was typed in the wrong one.
+
+    The evidence is one chunk whose other-layout form the index knows; then every unknown
+    chunk that can be switched is, short words ("d" for "в") included.
+    """
+    candidates = {i: switch_layout(chunks[i]) for i in unknown}
+    candidates = {i: other for i, other in candidates.items() if other}
+    if not any(vocab.chunk_is_known(other) for other in candidates.values()):
+        return set()
+    for i, chunk in enumerate(chunks):
+        if i not in candidates and not vocab.chunk_is_known(chunk):
+            other = switch_layout(chunk)
+            if other and fold(other) in STOP_WORDS:
+                candidates[i] = other
+    for i, other in candidates.items():
+        chunks[i] = other
+    return set(candidates)
+
+
+def _fix_word(word: str, vocab: Vocabulary) -> tuple[str | None, str]:
+    """A known word for an unknown one, and how it was found."""
+    script = script_of(word)
+    if script == "en":
+        readings = latin_to_cyrillic(word)
+        for reading in readings:
+            if vocab.knows(reading):
+                return reading, TRANSLIT
+    elif script == "ru":
+        english = vocab.english_for(word)
+        if english and len(word) >= 3:
+            exact = vocab.sound_keys.get(_dedupe_letters(word)) or vocab.sound_keys.get(
+                _dedupe_letters(stem(word)))
+            if exact:
+                return english, TRANSLIT
+    closest = vocab.closest(word)
+    if closest is not None:
+        return closest, SPELLING
+    if script == "en":
+        for reading in latin_to_cyrillic(word)[:8]:
+            closest = vocab.closest(reading, limit=1 if len(reading) > 3 else 0)
+            if closest is not None:
+                return closest, TRANSLIT
+    elif script == "ru":
+        english = vocab.english_for(word)
+        if english:
+            return english, TRANSLIT
+    return None, ""

@@ -1,0 +1,423 @@
+"""The Whoosh index on disk: building it from articles, updating it, sharing one searcher.
+
+Only one writer at a time works on an index (Whoosh's file lock); writers wait for it, so
+several server processes and the command line can update the same index safely. Each
+process keeps one searcher and opens a new one when any process has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.query import Term
+
+from .. import articles as articles_mod
+from ..articles import Article
+from ..articles import ArticleError
+from ..articles import Category
+from ..articles import Problem
+from .schema import KIND_ARTICLE
+from .schema import KIND_CATEGORY
+from .schema import KIND_SECTION
+from .schema import KIND_SETTING
+from .schema import build_schema
+
+log = logging.getLogger(__name__)
+
+SYNONYMS_ID = "setting:synonyms"
+#: Section and article text kept for snippets; longer text is cut.
+STORED_TEXT_LIMIT = 20_000
+
+
+@dataclass
+class BuildReport:
+    """What one indexing run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} added, {len(self.updated)} updated, "
+                f"{len(self.removed)} removed, {self.unchanged} unchanged, "
+                f"{len(self.problems)} problems in {self.seconds:.1f} s")
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What listings need to know about an indexed article (no body)."""
+
+    id: str
+    title: str
+    summary: str
+    lang: str
+    category: str
+    tags: tuple[str, ...]
+    audience: str
+    status: str
+    translations: tuple[str, ...]
+    aliases: tuple[str, ...]
+    source: str | None
+
+    @property
+    def is_public(self) -> bool:
+        return self.audience == "public" and self.status == "published"
+
+    @property
+    def url(self) -> str:
+        return f"/kb/{self.id}"
+
+
+@dataclass(frozen=True)
+class IndexedArticle:
+    """A published snapshot of an article, as rendered when its file last changed."""
+
+    info: ArticleInfo
+    html: str
+    toc: tuple[tuple[int, str, str], ...]
+    owner: str | None
+    reviewed: str | None
+    keywords: tuple[str, ...]
+
+
+def _article_data(article: Article) -> dict:
+    return {
+        "title": article.title, "summary": article.summary, "lang": article.lang,
+        "category": article.category, "tags": article.tags, "keywords": article.keywords,
+        "audience": article.audience, "status": article.status, "owner": article.owner,
+        "reviewed": article.reviewed.isoformat() if article.reviewed else None,
+        "review_every": article.review_every, "aliases": article.aliases,
+        "translations": article.translations, "source": article.source, "html": article.html,
+        "toc": [(h.level, h.anchor, h.title) for h in article.toc],
+        "text": article.text[:STORED_TEXT_LIMIT],
+    }
+
+
+def _info(doc_id: str, data: dict) -> ArticleInfo:
+    return ArticleInfo(
+        id=doc_id, title=data["title"], summary=data["summary"], lang=data["lang"],
+        category=data["category"], tags=tuple(data["tags"]), audience=data["audience"],
+        status=data["status"], translations=tuple(data["translations"]),
+        aliases=tuple(data["aliases"]), source=data["source"],
+    )
+
+
+def article_documents(article: Article) -> Iterator[dict]:
+    """The index entries of one article: the article itself, then one per section."""
+    headings = " \n".join(h.title for h in article.toc)
+    yield {
+        "id": article.id, "kind": KIND_ARTICLE, "article": article.id, "lang": article.lang,
+        "category": article.category, "audience": article.audience, "status": article.status,
+        "title": article.title, "keywords": " \n".join(article.tags + article.keywords),
+        "headings": headings, "summary": article.summary, "body": article.text,
+        "words": "\n".join([article.title, article.summary, " ".join(article.keywords),
+                            " ".join(article.tags), article.text]),
+        "title_prefix": article.title, "aliases": ",".join(article.aliases),
+        "translations": ",".join(article.translations), "digest": article.digest,
+        "data": _article_data(article),
+    }
+    for section in article.sections:
+        yield {
+            "id": f"{article.id}#{section.anchor}", "kind": KIND_SECTION,
+            "article": article.id, "lang": article.lang, "category": article.category,
+            "audience": article.audience, "status": article.status,
+            "sec_title": section.title, "sec_body": section.text,
+            "data": {"anchor": section.anchor, "title": section.title,
+                     "text": section.text[:STORED_TEXT_LIMIT]},
+        }
+
+
+def _stored(searcher, doc_id: str) -> dict | None:
+    """The stored fields of the entry with this unique id (a direct term lookup)."""
+    docnum = searcher.document_number(id=doc_id)
+    return None if docnum is None else searcher.stored_fields(docnum)
+
+
+class SearchIndex:
+    """The index directory of one site, its writers and this process's searcher."""
+
+    def __init__(self, index_dir: Path, articles_dir: Path, default_lang: str = "ru",
+                 refresh_interval: float = 0.2, writer_timeout: float = 60.0):
+        self.index_dir = Path(index_dir)
+        self.articles_dir = Path(articles_dir)
+        self.default_lang = default_lang
+        self.refresh_interval = refresh_interval
+        self.writer_timeout = writer_timeout
+        self._lock = threading.RLock()
+        self._ix = None
+        self._searcher = None
+        self._pid: int | None = None
+        self._checked_at = 0.0
+        self._derived: dict[str, object] = {}
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """True when the index directory holds an index."""
+        return whoosh_index.exists_in(str(self.index_dir))
+
+    def _index(self, create: bool = False):
+        if self._pid != os.getpid():
+            # After a fork, never share file handles with the parent.
+            self._ix = self._searcher = None
+            self._derived = {}
+            self._pid = os.getpid()
+        if create or not self.exists():
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            self._ix = whoosh_index.create_in(str(self.index_dir), build_schema())
+            self._close_searcher()
+        elif self._ix is None:
+            self._ix = whoosh_index.open_dir(str(self.index_dir))
+        return self._ix
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+        self._searcher = None
+        self._derived = {}
+
+    @contextmanager
+    def searcher(self):
+        """This process's searcher, refreshed when the index has changed on disk."""
+        with self._lock:
+            ix = self._index()
+            if self._searcher is None:
+                self._searcher = ix.searcher()
+                self._checked_at = time.monotonic()
+            elif time.monotonic() - self._checked_at >= self.refresh_interval:
+                self._checked_at = time.monotonic()
+                if not self._searcher.up_to_date():
+                    # Not Searcher.refresh(): Whoosh-Reloaded's reader reuse keeps old
+                    # segments and their old deletions, so removed articles stay findable.
+                    self._close_searcher()
+                    self._searcher = ix.searcher()
+            yield self._searcher
+
+    def derived(self, key: str, compute: Callable[[object], object]):
+        """A value computed from the current index generation, computed once per generation."""
+        with self.searcher() as searcher:
+            if key not in self._derived:
+                self._derived[key] = compute(searcher)
+            return self._derived[key]
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_searcher()
+            self._ix = None
+
+    # --- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self, create: bool = False):
+        with self._lock:
+            ix = self._index(create=create)
+        writer = ix.writer(timeout=self.writer_timeout, delay=0.02, limitmb=128)
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        else:
+            writer.commit()
+        finally:
+            with self._lock:
+                self._checked_at = 0.0
+
+    def _versions(self) -> dict[str, str]:
+        """The digest of every article, category and setting entry now in the index."""
+        if not self.exists():
+            return {}
+        with self.searcher() as searcher:
+            reader = searcher.reader()
+            if reader.doc_count() == 0:
+                return {}
+            ids = reader.column_reader("id")
+            kinds = reader.column_reader("kind")
+            digests = reader.column_reader("digest")
+            return {
+                ids[n]: digests[n]
+                for n in reader.all_doc_ids()
+                if kinds[n] != KIND_SECTION
+            }
+
+    def build(self, clean: bool = False,
+              progress: Callable[[str], None] | None = None) -> BuildReport:
+        """Bring the index up to date with the articles folder; only changed files are read."""
+        started = time.monotonic()
+        report = BuildReport()
+        known = {} if clean else self._versions()
+        seen: set[str] = set()
+        with self._writer(create=clean or not self.exists()) as writer:
+            for path in articles_mod.iter_article_files(self.articles_dir):
+                doc_id = articles_mod.article_id(self.articles_dir, path)
+                seen.add(doc_id)
+                if progress:
+                    progress(doc_id)
+                data = path.read_bytes()
+                if known.get(doc_id) == articles_mod.file_digest(data):
+                    report.unchanged += 1
+                    continue
+                try:
+                    article = articles_mod.parse_article(self.articles_dir, path, data,
+                                                         self.default_lang)
+                except ArticleError as exc:
+                    report.problems.extend(exc.problems)
+                    for problem in exc.problems:
+                        log.warning("article skipped: %s", problem)
+                    if doc_id in known:
+                        writer.delete_by_term("article", doc_id)
+                        report.removed.append(doc_id)
+                    continue
+                self._write_article(writer, article, replace=doc_id in known)
+                (report.updated if doc_id in known else report.added).append(doc_id)
+            for doc_id in sorted(set(known) - seen):
+                if ":" not in doc_id:
+                    writer.delete_by_term("article", doc_id)
+                    report.removed.append(doc_id)
+            self._write_categories(writer, known, report)
+            self._write_synonyms(writer, known, report)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _write_article(self, writer, article: Article, replace: bool) -> None:
+        if replace:
+            writer.delete_by_term("article", article.id)
+        for doc in article_documents(article):
+            writer.add_document(**doc)
+
+    def _write_categories(self, writer, known: dict[str, str], report: BuildReport) -> None:
+        folders = sorted(p.name for p in self.articles_dir.iterdir()
+                         if p.is_dir() and not p.name.startswith((".", "_")))
+        wanted = set()
+        for name in folders:
+            doc_id = f"category:{name}"
+            wanted.add(doc_id)
+            try:
+                category = articles_mod.load_category(self.articles_dir, name)
+            except ArticleError as exc:
+                report.problems.extend(exc.problems)
+                category = Category(id=name, titles={}, descriptions={}, digest="invalid")
+            if known.get(doc_id) == (category.digest or "none"):
+                continue
+            writer.update_document(
+                id=doc_id, kind=KIND_CATEGORY, digest=category.digest or "none",
+                data={"titles": category.titles, "descriptions": category.descriptions,
+                      "order": category.order},
+            )
+        for doc_id in known:
+            if doc_id.startswith("category:") and doc_id not in wanted:
+                writer.delete_by_term("id", doc_id)
+
+    def _write_synonyms(self, writer, known: dict[str, str], report: BuildReport) -> None:
+        path = self.articles_dir / articles_mod.SYNONYMS_FILE
+        try:
+            groups = articles_mod.load_synonyms(self.articles_dir)
+        except ArticleError as exc:
+            report.problems.extend(exc.problems)
+            return
+        digest = articles_mod.file_digest(path.read_bytes()) if path.is_file() else "none"
+        if known.get(SYNONYMS_ID) != digest:
+            writer.update_document(id=SYNONYMS_ID, kind=KIND_SETTING, digest=digest,
+                                   data={"groups": groups})
+
+    def update_article(self, article: Article) -> None:
+        """Index one article (its entry and sections), replacing any earlier version."""
+        with self._writer() as writer:
+            self._write_article(writer, article, replace=True)
+
+    def remove_article(self, article_id: str) -> None:
+        """Take one article and its sections out of the index."""
+        with self._writer() as writer:
+            writer.delete_by_term("article", article_id)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def catalog(self) -> dict[str, ArticleInfo]:
+        """Every indexed article by id (hidden ones included), for this index generation."""
+
+        def compute(searcher) -> dict[str, ArticleInfo]:
+            return {doc["id"]: _info(doc["id"], doc["data"])
+                    for doc in searcher.documents(kind=KIND_ARTICLE)}
+
+        return self.derived("catalog", compute)
+
+    def categories(self) -> dict[str, Category]:
+        """Category folders with their titles, descriptions and order."""
+
+        def compute(searcher) -> dict[str, Category]:
+            found = {}
+            for doc in searcher.documents(kind=KIND_CATEGORY):
+                name = doc["id"].split(":", 1)[1]
+                data = doc["data"]
+                found[name] = Category(id=name, titles=data["titles"],
+                                       descriptions=data["descriptions"], order=data["order"])
+            return found
+
+        return self.derived("categories", compute)
+
+    def synonyms(self) -> list[list[str]]:
+        """The synonym groups of the indexed knowledge base."""
+
+        def compute(searcher) -> list[list[str]]:
+            doc = _stored(searcher, SYNONYMS_ID)
+            return doc["data"]["groups"] if doc else []
+
+        return self.derived("synonyms", compute)
+
+    def article(self, article_id: str) -> IndexedArticle | None:
+        """The indexed snapshot of one article, or None."""
+        with self.searcher() as searcher:
+            doc = _stored(searcher, article_id)
+        if doc is None or doc.get("kind") != KIND_ARTICLE:
+            return None
+        data = doc["data"]
+        return IndexedArticle(
+            info=_info(doc["id"], data), html=data["html"],
+            toc=tuple(tuple(h) for h in data["toc"]), owner=data["owner"],
+            reviewed=data["reviewed"], keywords=tuple(data["keywords"]),
+        )
+
+    def article_text(self, article_id: str) -> str:
+        """The plain text of an indexed article (for snippets), or ''."""
+        with self.searcher() as searcher:
+            doc = _stored(searcher, article_id)
+        return doc["data"]["text"] if doc and doc.get("kind") == KIND_ARTICLE else ""
+
+    def resolve_alias(self, old_id: str) -> str | None:
+        """The id of the article that lists `old_id` among its aliases."""
+        with self.searcher() as searcher:
+            for doc in searcher.search(Term("aliases", old_id), limit=1):
+                return doc["id"]
+        return None
+
+    def translations_of(self, article_id: str) -> list[ArticleInfo]:
+        """Articles linked to this one as translations, in either direction."""
+        catalog = self.catalog()
+        info = catalog.get(article_id)
+        if info is None:
+            return []
+        ids = set(info.translations)
+        ids.update(other.id for other in catalog.values() if article_id in other.translations)
+        ids.discard(article_id)
+        return [catalog[i] for i in sorted(ids) if i in catalog]
+
+    def document_count(self) -> int:
+        """How many articles the index holds."""
+        return len(self.catalog())

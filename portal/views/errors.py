@@ -1,0 +1,50 @@
+"""Error pages: HTML for people, JSON under /api/."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask import jsonify
+from flask import render_template
+from flask import request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood"),
+        404: _("Page not found"),
+        405: _("This action is not allowed here"),
+        413: _("Too much data"),
+        429: _("Too many requests"),
+        500: _("Something went wrong on our side"),
+    }
+
+
+def _respond(error: HTTPException):
+    code = error.code or 500
+    title = _titles().get(code, error.name)
+    description = error.description if code != 500 else _(
+        "The error has been logged. Please try again in a minute.")
+    if request.path.startswith("/api/"):
+        return jsonify({"error": title, "message": description, "status": code}), code
+    try:
+        page = render_template("error.html", code=code, title=title, description=description)
+    except Exception:  # the error page itself must never fail
+        log.exception("could not render the error page")
+        page = f"{code} {error.name}"
+    return page, code
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _respond)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error on %s", request.path)
+        return _respond(InternalServerError())

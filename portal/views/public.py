@@ -1,0 +1,163 @@
+"""Pages for customers: home, categories, articles, search results."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .. import popularity
+from ..articles import is_valid_id
+from ..i18n import LANGUAGE_COOKIE
+from ..knowledge import current_index
+from ..search import Scope
+from ..search import related
+from ..search import search as run_search
+from .params import int_arg
+from .params import lang_arg
+from .params import text_arg
+
+bp = Blueprint("public", __name__)
+
+CATEGORY_PAGE_SIZE = 50
+POPULAR_COUNT = 8
+
+
+def ui_lang() -> str:
+    return str(get_locale())
+
+
+def visible_categories(lang: str) -> list[dict]:
+    """Categories that have public articles, in their order, with titles in `lang`."""
+    index = current_index()
+    counts: dict[str, dict[str, int]] = {}
+    for info in index.catalog().values():
+        if info.is_public and info.category:
+            counts.setdefault(info.category, {}).setdefault(info.lang, 0)
+            counts[info.category][info.lang] += 1
+    known = index.categories()
+    found = []
+    for name, per_lang in counts.items():
+        category = known.get(name)
+        found.append({
+            "id": name,
+            "title": category.title(lang) if category else name.replace("-", " ").capitalize(),
+            "description": category.description(lang) if category else "",
+            "order": category.order if category else 1000,
+            "count": per_lang.get(lang, 0) or sum(per_lang.values()),
+        })
+    return sorted(found, key=lambda c: (c["order"], c["title"].lower()))
+
+
+@bp.get("/")
+def home():
+    lang = ui_lang()
+    catalog = current_index().catalog()
+    popular = []
+    for article_id, _views in popularity.most_viewed(current_app.config["POPULAR_DAYS"], 50):
+        info = catalog.get(article_id)
+        if info and info.is_public and info.lang == lang:
+            popular.append(info)
+        if len(popular) == POPULAR_COUNT:
+            break
+    return render_template("public/home.html", categories=visible_categories(lang),
+                           popular=popular)
+
+
+@bp.get("/category/<name>")
+def category(name: str):
+    lang = ui_lang()
+    categories = {c["id"]: c for c in visible_categories(lang)}
+    if name not in categories:
+        abort(404)
+    articles = [info for info in current_index().catalog().values()
+                if info.category == name and info.is_public]
+    in_lang = [a for a in articles if a.lang == lang]
+    shown = sorted(in_lang or articles, key=lambda a: a.title.lower())
+    others = len(articles) - len(shown)
+    page = int_arg("page", 1, 1, 10_000)
+    pages = max(1, -(-len(shown) // CATEGORY_PAGE_SIZE))
+    if page > pages:
+        abort(404)
+    first = (page - 1) * CATEGORY_PAGE_SIZE
+    return render_template("public/category.html", category=categories[name],
+                           articles=shown[first:first + CATEGORY_PAGE_SIZE], page=page,
+                           pages=pages, others=others)
+
+
+def raw_path_is_plain() -> bool:
+    """False when the path as sent hides a '/' or '.' behind percent-encoding."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    path = raw.split("?", 1)[0].lower()
+    return not any(code in path for code in ("%2f", "%5c", "%2e", "%00"))
+
+
+@bp.get("/kb/<path:article_id>")
+def article(article_id: str):
+    if not is_valid_id(article_id) or not raw_path_is_plain():
+        abort(404)
+    index = current_index()
+    snapshot = index.article(article_id)
+    if snapshot is None:
+        target = index.resolve_alias(article_id)
+        if target and index.catalog().get(target) and index.catalog()[target].is_public:
+            return redirect(url_for("public.article", article_id=target), code=301)
+        abort(404)
+    if not snapshot.info.is_public:
+        abort(404)
+    popularity.record_view(article_id)
+    categories = {c["id"]: c for c in visible_categories(ui_lang())}
+    translations = [t for t in index.translations_of(article_id) if t.is_public]
+    return render_template("public/article.html", article=snapshot,
+                           category=categories.get(snapshot.info.category),
+                           related=related(index, article_id), translations=translations)
+
+
+@bp.get("/search")
+def search():
+    query = text_arg("q")
+    lang = lang_arg()
+    category = request.args.get("category") or None
+    if category is not None and category not in {c["id"] for c in
+                                                  visible_categories(ui_lang())}:
+        abort(400, _("Unknown category."))
+    page = int_arg("page", 1, 1, 100)
+    exact = request.args.get("exact") == "1"
+    per_page = current_app.config["RESULTS_PER_PAGE"]
+    results = run_search(current_index(), query, Scope(lang=lang, category=category),
+                         page=page, per_page=per_page, allow_correction=not exact)
+    return render_template("public/search.html", results=results, lang=lang,
+                           category=category, categories=visible_categories(ui_lang()))
+
+
+@bp.get("/language/<code>")
+def language(code: str):
+    """Switch the interface language and go back to the page the visitor was on."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    response = make_response(redirect(safe_next(request.args.get("next"))))
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=True)
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path on this site, else the home page."""
+    fallback = url_for("public.home")
+    if not target or len(target) > 2000:
+        return fallback
+    if any(ord(c) < 32 or c == "\\" for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target

@@ -1,0 +1,160 @@
+"""Search as a customer notices it: words in any form, mistakes forgiven, hidden stays hidden."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from portal.search import Scope
+from portal.search import SearchIndex
+from portal.search import search
+from portal.search import suggest
+from portal.search.analysis import terms
+
+from .conftest import write_site
+
+
+def ids(results):
+    return [hit.id for hit in results.hits]
+
+
+@pytest.fixture
+def site(articles_dir, tmp_path):
+    index = SearchIndex(tmp_path / "index", articles_dir, refresh_interval=0)
+    index.build()
+    return index
+
+
+def test_analysis_folds_yo_accents_and_stems_each_script():
+    assert terms("Ещё Кари́бский принтеров") == terms("еще карибский принтер")
+    assert terms("не работает Outlook")[-1] == "outlook"
+    assert terms("printers printing") == ["printer", "print"]
+
+
+def test_inflected_words_find_the_article(site):
+    assert ids(search(site, "индикатора"))[0] == "internet/net-interneta"
+    assert "internet/net-interneta" in ids(search(site, "интернет пропал"))
+
+
+def test_title_match_ranks_first_and_section_is_linked(site):
+    results = search(site, "ошибка 651")
+    top = results.hits[0]
+    assert top.id == "internet/net-interneta"
+    assert top.section == "Ошибка 651"
+    assert top.link == "/kb/internet/net-interneta#ошибка-651"
+    assert "<mark>651</mark>" in top.snippet
+
+
+def test_wrong_keyboard_layout_is_fixed_and_announced(site):
+    results = search(site, "bylbrfnjh")  # "индикатор" typed on the English layout
+    assert results.corrected == "индикатор"
+    assert results.correction_kinds == ["layout"]
+    assert ids(results)[0] == "internet/net-interneta"
+
+
+def test_misspelling_is_corrected_from_the_index_vocabulary(site):
+    results = search(site, "индекатор")
+    assert results.corrected == "индикатор"
+    assert "spelling" in results.correction_kinds
+    assert ids(results)[0] == "internet/net-interneta"
+
+
+def test_transliteration_both_ways(site):
+    latin = search(site, "indikator")
+    assert latin.corrected is not None and "translit" in latin.correction_kinds
+    assert ids(latin)[0] == "internet/net-interneta"
+    cyrillic = search(site, "аутлук")
+    assert cyrillic.corrected == "outlook"
+    assert ids(cyrillic) == ["account/sbros-parolya"]
+
+
+def test_exact_search_skips_corrections(site):
+    results = search(site, "bylbrfnjh", allow_correction=False)
+    assert results.corrected is None
+    assert results.total == 0
+
+
+def test_known_words_are_never_corrected(site):
+    assert search(site, "пароль роутера").corrected is None
+
+
+def test_expert_synonyms_apply(site):
+    found = ids(search(site, "router"))
+    assert {"internet/net-interneta", "internet/nastrojka-wi-fi"} <= set(found)
+    assert "account/sbros-parolya" in ids(search(site, "лк"))
+
+
+def test_quoted_phrase_must_stand_together(site):
+    assert ids(search(site, '"пароль сети"')) == ["internet/nastrojka-wi-fi"]
+    assert search(site, '"сети пароль"').total == 0
+
+
+def test_internal_and_draft_articles_are_hidden_from_customers(site):
+    for query in ("секретная инструкция операторов", "черновик ключ доступа", "пароль"):
+        found = ids(search(site, query))
+        assert "account/vnutrennyaya-instrukciya" not in found
+        assert "account/chernovik" not in found
+    staff = ids(search(site, "секретная инструкция", Scope(include_hidden=True)))
+    assert staff[0] == "account/vnutrennyaya-instrukciya"
+
+
+def test_filters_by_language_and_category(site):
+    assert ids(search(site, "router", Scope(lang="en"))) == ["internet/no-internet"]
+    assert set(ids(search(site, "пароль", Scope(category="account")))) == {
+        "account/sbros-parolya"}
+
+
+def test_pagination_splits_results(site):
+    first = search(site, "пароль роутер интернет", per_page=1, page=1)
+    second = search(site, "пароль роутер интернет", per_page=1, page=2)
+    assert first.total >= 2 and first.pages == first.total
+    assert ids(first) != ids(second) and len(ids(second)) == 1
+
+
+def test_suggestions_complete_titles(site):
+    titles = [info.title for info in suggest(site, "наст")]
+    assert titles == ["Настройка Wi-Fi на роутере"]
+    assert [i.title for i in suggest(site, "нет инт")] == ["Нет интернета — что проверить"]
+    assert suggest(site, "секр") == []
+
+
+def test_incremental_build_reads_only_changed_files(site, articles_dir):
+    report = site.build()
+    assert not report.changed and report.unchanged == 6
+    write_site(articles_dir, {"internet/nastrojka-wi-fi.md": """
+        ---
+        title: Настройка Wi-Fi и смена канала
+        ---
+        Выберите свободный канал.
+    """})
+    (articles_dir / "account/chernovik.md").unlink()
+    report = site.build()
+    assert report.updated == ["internet/nastrojka-wi-fi"]
+    assert report.removed == ["account/chernovik"]
+    assert ids(search(site, "канал"))[0] == "internet/nastrojka-wi-fi"
+
+
+def test_broken_article_is_skipped_and_the_rest_still_works(site, articles_dir):
+    write_site(articles_dir, {"internet/nastrojka-wi-fi.md": "---\ntitle: [oops\n---\nx"})
+    report = site.build()
+    assert report.removed == ["internet/nastrojka-wi-fi"]
+    assert "not valid YAML" in str(report.problems[0])
+    assert "internet/nastrojka-wi-fi" not in ids(search(site, "wi-fi"))
+    assert ids(search(site, "ошибка 651"))[0] == "internet/net-interneta"
+
+
+def test_a_change_by_another_process_is_seen_within_a_second(site, articles_dir, tmp_path):
+    search(site, "пароль")  # this process holds an open searcher
+    other = SearchIndex(tmp_path / "index", articles_dir)
+    write_site(articles_dir, {"internet/novoe.md": "---\ntitle: Новый тариф Гигабит\n---\nТекст."})
+    started = time.monotonic()
+    other.build()
+    while "internet/novoe" not in ids(search(site, "гигабит")):
+        assert time.monotonic() - started < 1.0, "the change was not visible within 1 s"
+        time.sleep(0.02)
+
+
+def test_index_entries_group_sections_under_their_article(site):
+    results = search(site, "индикатор WAN перезагрузите")
+    assert ids(results).count("internet/net-interneta") == 1
