@@ -453,6 +453,22 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "align", "scope"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+_URL_ATTRIBUTES = {"href", "src"}
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+
+
+def _check_url(_tag: str, attribute: str, value: str) -> str | None:
+    """Drop URLs whose scheme is not allowed once the characters browsers ignore are gone.
+
+    Browsers remove tabs and newlines inside URLs, so "jav&#9;ascript:" is "javascript:".
+    """
+    if attribute not in _URL_ATTRIBUTES:
+        return value
+    compact = "".join(c for c in value if c > " " and c != "\x7f").lower()
+    match = _SCHEME.match(compact)
+    if match and match.group(1) not in URL_SCHEMES:
+        return None
+    return value
 
 
 def sanitize(html: str) -> str:
@@ -465,6 +481,7 @@ def sanitize(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_check_url,
     )
 
 

@@ -54,10 +54,15 @@ class BuildReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
 
+    @property
+    def skipped(self) -> list[str]:
+        """Files left out because of problems."""
+        return sorted({problem.path for problem in self.problems})
+
     def summary(self) -> str:
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
                 f"{len(self.removed)} removed, {self.unchanged} unchanged, "
-                f"{len(self.problems)} problems in {self.seconds:.1f} s")
+                f"{len(self.skipped)} skipped in {self.seconds:.1f} s")
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from ..search.query import MAX_QUERY_CHARS
 
 
-def text_arg(name: str, max_length: int = MAX_QUERY_CHARS * 5) -> str:
-    """A text parameter; absurdly long values are refused rather than silently cut."""
+def text_arg(name: str, max_length: int = MAX_QUERY_CHARS * 100) -> str:
+    """A text parameter. Long queries are cut by the search itself; only absurd lengths
+    (far beyond anything typed) are refused."""
     value = request.args.get(name, "")
     if len(value) > max_length:
         abort(400, _("The value of “%(name)s” is too long.", name=name))

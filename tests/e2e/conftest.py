@@ -1,0 +1,51 @@
+"""Browser tests: the real pages in Debian's Chromium, served from a thread."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from portal import create_app
+
+from ..conftest import write_site
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install -y chromium); CI installs it")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM,
+            "args": ["--disable-background-networking", "--disable-component-update",
+                     "--no-first-run", "--disable-sync"]}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The portal over the test site, on a free local port."""
+    root = tmp_path_factory.mktemp("site")
+    articles = write_site(root / "articles")
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "e2e", "ARTICLES_DIR": str(articles),
+        "INDEX_DIR": str(root / "index"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'portal.sqlite3'}",
+        "SUPPORT_CONTACT": "8 800 000-00-00",
+    })
+    with app.app_context():
+        upgrade()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server

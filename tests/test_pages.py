@@ -1,0 +1,153 @@
+"""Customer pages and the JSON API, as a visitor sees them."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import popularity
+
+from .conftest import database_urls
+
+
+def test_home_lists_categories_in_order_with_search(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'role="search"' in page and 'name="q"' in page
+    assert page.index("Учётная запись") < page.index("Интернет и Wi-Fi")
+    assert '<html lang="ru">' in page
+
+
+def test_interface_switches_to_english_and_back(client):
+    response = client.get("/language/en?next=/category/internet")
+    assert response.status_code == 302 and response.headers["Location"] == "/category/internet"
+    page = client.get("/category/internet").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Internet and Wi-Fi" in page
+    assert "No internet connection" in page
+    client.get("/language/ru")
+    assert "Интернет и Wi-Fi" in client.get("/category/internet").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https:evil.example",
+                                    "https://evil.example/", "/\tevil.example"])
+def test_language_switch_never_leaves_the_site(client, target):
+    response = client.get("/language/en", query_string={"next": target})
+    assert response.headers["Location"] == "/"
+
+
+def test_article_page_has_breadcrumbs_toc_translations_and_related(client):
+    page = client.get("/kb/internet/net-interneta").get_data(as_text=True)
+    assert 'aria-label="Навигационная цепочка"' in page
+    assert '<a href="/category/internet">Интернет и Wi-Fi</a>' in page
+    assert 'href="#проверьте-маршрутизатор"' in page
+    assert 'href="/kb/internet/no-internet"' in page  # translation
+    assert "Всё ещё нужна помощь?" in page
+    wifi = client.get("/kb/internet/nastrojka-wi-fi").get_data(as_text=True)
+    related = wifi[wifi.index("Похожие статьи"):]
+    assert 'href="/kb/account/sbros-parolya"' in related
+    assert "vnutrennyaya" not in related and "chernovik" not in related
+
+
+def test_old_id_redirects_to_the_article(client):
+    response = client.get("/kb/internet/propal-internet")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/kb/internet/net-interneta"
+
+
+@pytest.mark.parametrize("path", [
+    "/kb/account/vnutrennyaya-instrukciya", "/kb/account/chernovik", "/kb/no/such-article",
+    "/kb/../conftest", "/kb/internet/..%2Fsecret", "/kb/internet%2Fnet-interneta",
+    "/kb/internet/net%00interneta", "/kb/internet/net-interneta.md", "/kb/%2e%2e/etc/passwd",
+    "/api/v1/articles/account/chernovik", "/api/v1/articles/internet%2Fnet-interneta",
+])
+def test_hidden_odd_and_unknown_article_urls_are_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Секретная" not in response.get_data(as_text=True)
+
+
+def test_search_page_shows_results_with_highlighted_snippets(client):
+    page = client.get("/search?q=ошибка+651").get_data(as_text=True)
+    assert 'href="/kb/internet/net-interneta#ошибка-651"' in page
+    assert "<mark>651</mark>" in page
+
+
+def test_search_page_announces_a_correction_with_a_way_back(client):
+    page = client.get("/search?q=bylbrfnjh").get_data(as_text=True)
+    assert "Показаны результаты по запросу" in page and "индикатор" in page
+    assert "q=bylbrfnjh" in page and "exact=1" in page
+    exact = client.get("/search?q=bylbrfnjh&exact=1").get_data(as_text=True)
+    assert "ничего не найдено" in exact
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "page=99999", "lang=de",
+                                   "category=nope"])
+def test_wrong_search_parameters_are_a_clear_400(client, query):
+    response = client.get(f"/search?q=пароль&{query}")
+    assert response.status_code == 400
+    assert "Не удалось разобрать запрос" in response.get_data(as_text=True)
+
+
+def test_api_search_returns_the_documented_shape(client):
+    data = client.get("/api/v1/search?q=ошибка 651&limit=2&lang=ru").get_json()
+    assert set(data) >= {"query", "total", "corrected", "hits"}
+    hit = data["hits"][0]
+    assert set(hit) >= {"id", "title", "url", "section", "snippet", "score", "source"}
+    assert hit["id"] == "internet/net-interneta" and hit["source"] is None
+    assert hit["url"].startswith("/kb/internet/net-interneta")
+    assert len(data["hits"]) <= 2
+
+
+@pytest.mark.parametrize("query", ["", "q=", "q=x&limit=0", "q=x&limit=51", "q=x&limit=ten",
+                                   "q=x&lang=xx"])
+def test_api_rejects_bad_parameters_with_json(client, query):
+    response = client.get(f"/api/v1/search?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["status"] == 400
+
+
+def test_api_suggest_and_article(client):
+    suggestions = client.get("/api/v1/suggest?q=нет инт").get_json()["suggestions"]
+    assert suggestions[0]["url"] == "/kb/internet/net-interneta"
+    article = client.get("/api/v1/articles/internet/net-interneta").get_json()
+    assert article["title"] == "Нет интернета — что проверить"
+    assert 'id="ошибка-651"' in article["html"]
+
+
+def test_pages_load_nothing_from_outside(client):
+    for path in ("/", "/search?q=пароль", "/kb/internet/nastrojka-wi-fi", "/category/account"):
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        assert "http://" not in page.replace("http://localhost", "")
+        assert "https://" not in page
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_popular_articles_follow_views(make_app, articles_dir, database):
+    app = make_app(articles_dir, database=database)
+    client = app.test_client()
+    try:
+        assert "Популярные статьи" not in client.get("/").get_data(as_text=True)
+        for _ in range(3):
+            client.get("/kb/internet/nastrojka-wi-fi")
+        client.get("/kb/account/sbros-parolya")
+        page = client.get("/").get_data(as_text=True)
+        popular = page[page.index("Популярные статьи"):]
+        assert popular.index("Настройка Wi-Fi") < popular.index("Как сбросить пароль")
+        with app.app_context():
+            assert popularity.most_viewed(30, 5)[0] == ("internet/nastrojka-wi-fi", 3)
+    finally:
+        from .conftest import _drop_tables
+
+        _drop_tables(app)
+
+
+def test_a_failing_database_never_breaks_article_pages(make_app, articles_dir, tmp_path):
+    app = make_app(articles_dir)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'missing' / 'x.sqlite3'}"
+    from portal.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+    client = app.test_client()
+    assert client.get("/kb/internet/net-interneta").status_code == 200
+    assert client.get("/").status_code == 200
