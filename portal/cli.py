@@ -64,10 +64,19 @@ def articles_check() -> None:
 @with_appcontext
 def articles_import(src: Path, lang: str, category: str | None, verbose: bool) -> None:
     """Turn a folder of Markdown documentation into articles (again: updates them)."""
+    from .importer import ImporterError
+    from .importer import find_sources
     from .importer import import_folder
 
     root = Path(current_app.config["ARTICLES_DIR"])
-    report = import_folder(src, root, lang=lang, category=category)
+    total = len(find_sources(src))
+    try:
+        with click.progressbar(length=total, label="Importing", file=sys.stderr,
+                               show_pos=True) as bar:
+            report = import_folder(src, root, lang=lang, category=category,
+                                   progress=lambda _source: bar.update(1))
+    except ImporterError as exc:
+        raise click.ClickException(str(exc)) from None
     for entry in report.entries:
         if entry.action == "unchanged" and not verbose:
             continue

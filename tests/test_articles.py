@@ -70,7 +70,8 @@ def test_broken_front_matter_is_reported_with_its_line(tmp_path, front_matter, l
 
 
 def test_check_lists_problems_across_files(articles_dir):
-    write(articles_dir, "internet/bad.md", "---\ntitle: Bad\ntranslations: [internet/missing]\n---\nx")
+    write(articles_dir, "internet/bad.md",
+          "---\ntitle: Bad\ntranslations: [internet/missing]\n---\nx")
     write(articles_dir, "internet/Bad Name.md", "---\ntitle: Odd\n---\nx")
     write(articles_dir, "internet/dup.md",
           "---\ntitle: Dup\naliases: [internet/propal-internet]\n---\nx")

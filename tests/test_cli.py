@@ -43,3 +43,44 @@ def test_index_build_reports_skipped_articles(app, articles_dir):
     assert "skipped: internet/bad.md:2: title must be text" in result.output
     assert "skipped: internet/bad.md:3: status must be one of" in result.output
     assert "6 unchanged, 1 skipped" in result.output
+
+
+def test_import_prints_what_it_did_and_updates_on_a_second_run(app, articles_dir, tmp_path):
+    site = write_site(tmp_path / "mysite" / "content", {
+        "guide/setup.md": """
+            ---
+            title: Setting up the router
+            ---
+            > [!NOTE]
+            > Unplug it first.
+
+            Then plug it in again.
+        """,
+        "includes/fragment.md": "Shared text.",
+        "guide/_index.md": "---\ntitle: Guide\n---\n",
+    })
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["articles", "import", str(site), "--lang", "en"])
+    assert first.exit_code == 0, first.output
+    assert "imported: content/guide/setup.md -> mysite/guide/setup" in first.output
+    assert "skipped: content/includes/fragment.md (include fragment" in first.output
+    assert "1 imported, 0 updated, 0 unchanged, 2 skipped" in first.output
+    text = (articles_dir / "mysite/guide/setup.md").read_text("utf-8")
+    assert "!!! note" in text and "source: content/guide/setup.md" in text
+
+    (site / "guide/setup.md").write_text("---\ntitle: Setting up the router\n---\nNew text.\n")
+    second = runner.invoke(args=["articles", "import", str(site), "--lang", "en"])
+    assert "updated: content/guide/setup.md -> mysite/guide/setup" in second.output
+    assert "0 imported, 1 updated" in second.output
+    runner.invoke(args=["index", "build"])
+    assert "New text" in app.test_client().get("/kb/mysite/guide/setup").get_data(as_text=True)
+
+
+def test_import_of_a_missing_or_wrong_folder_is_a_clear_error(app, tmp_path):
+    runner = app.test_cli_runner()
+    missing = runner.invoke(args=["articles", "import", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    odd = tmp_path / "Ёлки"
+    odd.mkdir()
+    result = runner.invoke(args=["articles", "import", str(odd), "--category", "!!!"])
+    assert result.exit_code == 1 and "cannot make a category name" in result.output
