@@ -7,7 +7,9 @@ does know: the knowledge base's own vocabulary is the dictionary.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -55,6 +57,8 @@ _EN_SOUNDS: list[tuple[str, str]] = sorted([
 ], key=lambda pair: -len(pair[0]))
 
 MAX_VARIANTS = 48
+#: Equally near spelling fixes searched together (the first one is shown).
+MAX_CANDIDATES = 3
 
 
 def _dedupe_letters(word: str) -> str:
@@ -111,17 +115,30 @@ def max_distance(word: str) -> int:
 
 @dataclass
 class Correction:
-    """A fixed query: its new words and the kinds of fix applied, in order of use."""
+    """A fixed query: its new words and the kinds of fix applied, in order of use.
+
+    `chunks` is the whole fixed query, for display. Searching uses `layout_chunks` (the
+    query with only its keyboard layout fixed: a switched chunk is surely meant) and takes
+    each of `words` (stem of an unknown word -> stems of its likeliest fixes) as other ways
+    to match that word, so that a wrong guess cannot hide what the customer typed.
+    """
 
     chunks: list[str]
     kinds: list[str]
+    layout_chunks: list[str] = field(default_factory=list)
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Vocabulary:
-    """The words the index knows, with how many articles use each."""
+    """The words the index knows, with how many articles use each.
 
-    def __init__(self, searcher):
+    `also_known` are stems known otherwise (the lexicon's and the editors' synonyms): a
+    valid word the articles happen not to use must not be "corrected" into another one.
+    """
+
+    def __init__(self, searcher, also_known: Iterable[str] = ()):
         self._reader = searcher.reader()
+        self.also_known = frozenset(also_known)
         self.frequency: dict[str, int] = {}
         for term, info in self._reader.iter_field("words"):
             word = term.decode("utf-8") if isinstance(term, bytes) else term
@@ -143,26 +160,41 @@ class Vocabulary:
         term = stem(word)
         return any(self._reader.doc_frequency(name, term) for name in ARTICLE_FIELDS)
 
+    def is_word(self, word: str) -> bool:
+        """True for words the index knows and for those known otherwise (`also_known`)."""
+        return stem(word) in self.also_known or self.knows(word)
+
     def chunk_is_known(self, chunk: str) -> bool:
         words = [fold(w) for w in WORD.findall(chunk)]
         content = [w for w in words if w not in STOP_WORDS]
-        return bool(content) and all(self.knows(w) for w in content)
+        return bool(content) and all(self.is_word(w) for w in content)
 
     def closest(self, word: str, limit: int | None = None) -> str | None:
         """The most used known word within a few edits of `word` in the same script."""
+        found = self.closest_all(word, limit)
+        return found[0] if found else None
+
+    def closest_all(self, word: str, limit: int | None = None) -> list[str]:
+        """The known words nearest to `word` (all at the same, smallest distance), most used
+        first, one per stem: "читатль" is as near to "читатель" as to "читать"."""
         script = script_of(word)
         distance = max_distance(word) if limit is None else limit
         if script not in self.by_script or distance == 0:
-            return None
+            return []
         # Customers rarely get the first letter wrong; a candidate differing there is far
         # more often another real word ("писать" -> "описать") than the intended one.
         choices = self._by_initial(script).get(word[0], [])
         found = process.extract(word, choices, scorer=OSA.distance,
                                 score_cutoff=distance, limit=20)
         if not found:
-            return None
-        best = min(found, key=lambda hit: (hit[1], -self.frequency.get(hit[0], 0)))
-        return best[0]
+            return []
+        nearest = min(hit[1] for hit in found)
+        ranked = sorted((hit[0] for hit in found if hit[1] == nearest),
+                        key=lambda w: -self.frequency.get(w, 0))
+        by_stem: dict[str, str] = {}
+        for candidate in ranked:
+            by_stem.setdefault(stem(candidate), candidate)
+        return list(by_stem.values())[:MAX_CANDIDATES]
 
     def _by_initial(self, script: str) -> dict[str, list[str]]:
         if not hasattr(self, "_initials"):
@@ -207,31 +239,35 @@ def correct(chunks: list[str], vocab: Vocabulary) -> Correction | None:
     unknown = [i for i, chunk in enumerate(chunks) if _needs_fixing(chunk, vocab)]
     if not unknown:
         return None
+    words: dict[str, tuple[str, ...]] = {}
     layout_fixed = _fix_layout(fixed, unknown, vocab)
     if layout_fixed:
         kinds.append(LAYOUT)
+    layout_chunks = list(fixed)
+    # Words still unknown after a layout switch were mistyped as well: fix them too.
     for i in unknown:
-        if i in layout_fixed:
-            continue
-        words = WORD.findall(fixed[i])
+        chunk_words = WORD.findall(fixed[i])
         new_words = []
-        for word in words:
+        for word in chunk_words:
             folded = fold(word)
             if folded in STOP_WORDS or vocab.knows(folded) or folded.isdigit():
                 new_words.append(word)
                 continue
-            replacement, kind = _fix_word(folded, vocab)
-            if replacement is None:
+            # A real word the articles lack is only read in the other script ("аутлук"),
+            # never "corrected" into a different word.
+            candidates, kind = _fix_word(folded, vocab, spelling=not vocab.is_word(folded))
+            if not candidates:
                 new_words.append(word)
             else:
-                new_words.append(replacement)
+                new_words.append(candidates[0])
+                words[stem(folded)] = tuple(stem(fold(c)) for c in candidates)
                 if kind not in kinds:
                     kinds.append(kind)
-        if new_words != words:
+        if new_words != chunk_words:
             fixed[i] = " ".join(new_words)
     if not kinds:
         return None
-    return Correction(chunks=fixed, kinds=kinds)
+    return Correction(chunks=fixed, kinds=kinds, layout_chunks=layout_chunks, words=words)
 
 
 def _needs_fixing(chunk: str, vocab: Vocabulary) -> bool:
@@ -259,31 +295,36 @@ def _fix_layout(chunks: list[str], unknown: list[int], vocab: Vocabulary) -> set
     return set(candidates)
 
 
-def _fix_word(word: str, vocab: Vocabulary) -> tuple[str | None, str]:
-    """A known word for an unknown one, and how it was found."""
+def _fix_word(word: str, vocab: Vocabulary, spelling: bool = True) -> tuple[list[str], str]:
+    """Known words for an unknown one, the likeliest first, and how they were found.
+
+    Without `spelling`, only exact readings in the other script are tried.
+    """
     script = script_of(word)
     if script == "en":
         readings = latin_to_cyrillic(word)
         for reading in readings:
             if vocab.knows(reading):
-                return reading, TRANSLIT
+                return [reading], TRANSLIT
     elif script == "ru":
         english = vocab.english_for(word)
         if english and len(word) >= 3:
             exact = vocab.sound_keys.get(_dedupe_letters(word)) or vocab.sound_keys.get(
                 _dedupe_letters(stem(word)))
             if exact:
-                return english, TRANSLIT
-    closest = vocab.closest(word)
-    if closest is not None:
-        return closest, SPELLING
+                return [english], TRANSLIT
+    if not spelling:
+        return [], ""
+    nearest = vocab.closest_all(word)
+    if nearest:
+        return nearest, SPELLING
     if script == "en":
         for reading in latin_to_cyrillic(word)[:8]:
             closest = vocab.closest(reading, limit=1 if len(reading) > 3 else 0)
             if closest is not None:
-                return closest, TRANSLIT
+                return [closest], TRANSLIT
     elif script == "ru":
         english = vocab.english_for(word)
         if english:
-            return english, TRANSLIT
-    return None, ""
+            return [english], TRANSLIT
+    return [], ""

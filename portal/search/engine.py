@@ -1,40 +1,55 @@
-"""Searching: query -> ranked articles, each with the section that answers and a snippet."""
+"""Searching: query -> ranked articles, each with the section that answers and a snippet.
+
+An article's score is its BM25F match of the query's slots (each typed word with its
+relatives, synonyms and fixes; see `query.slots`), scaled down for the share of the query
+it misses (by idf: rare words matter more) and up for the share found in its title and for
+a title made of little but the query. Short help articles are about what their title says.
+"""
 
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import time
 from dataclasses import dataclass
 from dataclasses import field
 
+import numpy as np
 from markupsafe import Markup
 from whoosh.query import And
 from whoosh.query import Or
 from whoosh.query import Term
 
 from .analysis import WORD
-from .analysis import fold
-from .analysis import stem
+from .analysis import word_stem
 from .analysis import words as folded_words
+from .correct import Correction
 from .correct import Vocabulary
 from .correct import correct
 from .index import ArticleInfo
 from .index import SearchIndex
+from .lexicon import builtin_lexicon
 from .query import ParsedQuery
 from .query import SynonymMap
+from .query import WordFamilies
 from .query import parse
 from .query import slots as query_slots
 from .schema import ARTICLE_FIELDS
 from .schema import SECTION_FIELDS
 from .scoring import Scorer
+from .scoring import Slot
 
-#: Score multiplier for a document matching none but one of several query words:
-#: coverage c in [0, 1] scales a score by (1 - COVERAGE_WEIGHT * (1 - c)).
+#: Score multiplier for a document matching only part of a query of several words: the
+#: idf-weighted share c in [0, 1] it matches scales its score by (1 - COVERAGE_WEIGHT * (1 - c)).
 COVERAGE_WEIGHT = 0.6
-#: Score multiplier for the share t of the query found in the title: 1 + TITLE_WEIGHT * t^p.
+#: Score multiplier for the title: 1 + TITLE_WEIGHT * t ** TITLE_POWER + TITLE_PRECISION_WEIGHT
+#: * p, where t is the idf-weighted share of the query found in the title and p the share of
+#: the title's words that the query matches.
 TITLE_WEIGHT = 1.0
 TITLE_POWER = 2.0
+TITLE_PRECISION_WEIGHT = 0.3
+OTHER_LANGUAGE_FACTOR = 0.8
 MAX_RESULTS = 1000
 SNIPPET_WORDS = 32
 
@@ -83,6 +98,9 @@ class Scope:
     lang: str | None = None
     category: str | None = None
     include_hidden: bool = False
+    #: The visitor's language: articles in other languages rank a little lower, so that a
+    #: Russian reader gets the Russian article first when a translation matches as well.
+    prefer_lang: str | None = None
 
 
 def _filters(scope: Scope):
@@ -99,111 +117,145 @@ def _filters(scope: Scope):
     return filter_q, mask
 
 
+@dataclass
+class _Generation:
+    """What searching needs from one index generation, fetched with one `derived` call."""
+
+    scorer: Scorer
+    synonyms: SynonymMap
+    families: WordFamilies
+    catalog: dict[str, ArticleInfo]
+    searcher: object
+    _vocabulary: Vocabulary | None = None
+
+    @classmethod
+    def of(cls, index: SearchIndex) -> _Generation:
+        def compute(searcher) -> _Generation:
+            # The parts are derived values of their own, shared with `related` and the rest.
+            return cls(
+                scorer=index.derived("scorer", Scorer),
+                synonyms=index.derived("synonym_map", lambda _s: SynonymMap(
+                    index.synonyms(), builtin_lexicon())),
+                families=index.derived("word_families", WordFamilies),
+                catalog=index.catalog(), searcher=searcher)
+
+        return index.derived("search_generation", compute)
+
+    def vocabulary(self) -> Vocabulary:
+        """The index vocabulary, built on the first query that needs correcting."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary(self.searcher, self.synonyms.known_stems())
+        return self._vocabulary
+
+    def slots(self, parsed: ParsedQuery,
+              fixed_words: dict[str, tuple[str, ...]] | None = None) -> list[Slot]:
+        """What to look for: typed words, synonyms, the lexicon, word families and fixes."""
+        return query_slots(parsed, self.synonyms, self.families, fixed_words)
+
+
 def search(index: SearchIndex, raw: str | None, scope: Scope = Scope(), page: int = 1,
            per_page: int = 10, allow_correction: bool = True) -> SearchResults:
-    """Search the knowledge base as a customer (or, with `include_hidden`, as staff)."""
+    """Search the knowledge base as a customer (or, with `include_hidden`, as staff).
+
+    Words the index does not know are fixed (keyboard layout, spelling, transliteration)
+    when `allow_correction`; the fixes are searched together with what was typed, and the
+    page says "showing results for" the fixed query when they found something.
+    """
     started = time.perf_counter()
     parsed = parse(raw)
     result = SearchResults(query=parsed.text, page=page, per_page=per_page)
-    if parsed.is_empty:
-        if allow_correction and parsed.chunks:
-            parsed_fixed = _corrected(index, parsed)
-            if parsed_fixed is not None:
-                parsed, result.corrected, result.correction_kinds = parsed_fixed
-        if parsed.is_empty:
+    with index.searcher():
+        gen = _Generation.of(index)
+        fix = _correction(gen, parsed) if allow_correction and parsed.chunks else None
+        searched, fixed_words = parsed, {}
+        if fix is not None:
+            searched, fixed_words = parsed.with_chunks(fix.layout_chunks), fix.words
+        if searched.is_empty:
             result.elapsed_ms = (time.perf_counter() - started) * 1000
             return result
-    synonyms = index.derived("synonym_map", lambda s: SynonymMap(index.synonyms()))
-    ranked, total = _rank(index, parsed, scope, synonyms)
-    if allow_correction and result.corrected is None:
-        fixed = _corrected(index, parsed)
-        if fixed is not None:
-            fixed_parsed, text, kinds = fixed
-            fixed_ranked, fixed_total = _rank(index, fixed_parsed, scope, synonyms)
-            if fixed_ranked:
-                parsed, ranked, total = fixed_parsed, fixed_ranked, fixed_total
-                result.corrected, result.correction_kinds = text, kinds
-    result.total = total
-    first = (page - 1) * per_page
-    result.hits = _hits(index, parsed, ranked[first:first + per_page], synonyms)
+        # Only the requested page is turned into hits; ranks beyond it are not even sorted.
+        wanted = min(max(page, 1) * per_page, MAX_RESULTS)
+        slots = gen.slots(searched, fixed_words)
+        ranked, total = _rank(gen.scorer, slots, scope, wanted)
+        if fix is not None:
+            if ranked:
+                result.corrected = parsed.with_chunks(fix.chunks).text
+                result.correction_kinds = fix.kinds
+            elif searched is not parsed:
+                # The switched layout found nothing: search what was typed after all.
+                slots = gen.slots(parsed)
+                ranked, total = _rank(gen.scorer, slots, scope, wanted)
+        result.total = total
+        first = (page - 1) * per_page
+        result.hits = _hits(gen, slots, ranked[first:first + per_page])
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
 
 
-def _corrected(index: SearchIndex, parsed: ParsedQuery):
-    vocab = index.derived("vocabulary", Vocabulary)
-    fix = correct(parsed.chunks, vocab)
-    if fix is None:
+def _correction(gen: _Generation, parsed: ParsedQuery) -> Correction | None:
+    """How to fix the words of the query the index does not know, if they can be fixed."""
+    fix = correct(parsed.chunks, gen.vocabulary())
+    if fix is None or parsed.with_chunks(fix.chunks).text == parsed.text:
         return None
-    fixed = parsed.with_chunks(fix.chunks)
-    if fixed.text == parsed.text:
-        return None
-    return fixed, fixed.text, fix.kinds
+    return fix
 
 
-def _rank(index: SearchIndex, parsed: ParsedQuery, scope: Scope,
-          synonyms: SynonymMap) -> tuple[list[tuple[str, float]], int]:
-    """The best article ids with scores, best first, and how many articles matched."""
-    slots = query_slots(parsed, synonyms)
+def _rank(scorer: Scorer, slots: list[Slot], scope: Scope,
+          limit: int = MAX_RESULTS) -> tuple[list[tuple[str, float]], int]:
+    """The best `limit` article ids with scores, best first, and how many articles matched."""
     if not slots:
         return [], 0
-    with index.searcher():
-        scorer: Scorer = index.derived("scorer", Scorer)
-        ranking = scorer.rank(slots, ARTICLE_FIELDS, title_field="title")
-        scores = ranking.scores
-        if len(slots) > 1:
-            scores = scores * (1 - COVERAGE_WEIGHT * (1 - ranking.coverage))
-        # Short help articles are about what their title says: an article whose title holds
-        # most of the query beats one that mentions the same words somewhere in its body.
-        scores = scores * (1 + TITLE_WEIGHT * ranking.title_coverage ** TITLE_POWER)
-        allowed = scorer.mask(scope.lang, scope.category, scope.include_hidden)
-        top, total = scorer.top(scores, allowed, MAX_RESULTS)
-        return [(scorer.ids[docnum], score) for docnum, score in top], total
+    ranking = scorer.rank(slots, ARTICLE_FIELDS, title_field="title")
+    scores = ranking.scores
+    if len(slots) > 1:
+        scores = scores * (1 - COVERAGE_WEIGHT * (1 - ranking.coverage))
+    # Short help articles are about what their title says: an article whose title holds
+    # most of the query beats one that mentions the same words somewhere in its body.
+    scores = scores * (1 + TITLE_WEIGHT * ranking.title_coverage ** TITLE_POWER
+                       + TITLE_PRECISION_WEIGHT * ranking.title_precision)
+    if scope.prefer_lang and not scope.lang:
+        scores = np.where(scorer.language_is(scope.prefer_lang), scores,
+                          scores * OTHER_LANGUAGE_FACTOR)
+    allowed = scorer.mask(scope.lang, scope.category, scope.include_hidden)
+    top, total = scorer.top(scores, allowed, limit)
+    return [(scorer.ids[docnum], score) for docnum, score in top], total
 
 
-def _hits(index: SearchIndex, parsed: ParsedQuery, ranked: list[tuple[str, float]],
-          synonyms: SynonymMap) -> list[Hit]:
+def _hits(gen: _Generation, slots: list[Slot], ranked: list[tuple[str, float]]) -> list[Hit]:
     if not ranked:
         return []
-    catalog = index.catalog()
+    scorer, searcher = gen.scorer, gen.searcher
     ids = [doc_id for doc_id, _ in ranked]
-    stems = set(parsed.terms())
-    for phrase in parsed.phrase_terms():
-        stems.update(phrase)
+    # Highlight every form that counted: typed words, relatives and synonyms.
+    stems = {s for slot in slots for alternative in slot.alternatives for s in alternative.stems}
+    sections = _best_sections(searcher, scorer, slots, ids)
     hits = []
-    # One searcher for the whole page: stored fields are read by document number, which the
-    # scorer already knows, instead of one id lookup (and index check) per hit.
-    with index.searcher() as searcher:
-        scorer: Scorer = index.derived("scorer", Scorer)
-        sections = _best_sections(searcher, scorer, parsed, ids, synonyms)
-        for doc_id, score in ranked:
-            info: ArticleInfo = catalog[doc_id]
-            section = sections.get(doc_id)
-            if section is not None:
-                text = section["text"]
-            else:
-                docnum = scorer.by_id.get(doc_id)
-                data = searcher.stored_fields(docnum)["data"] if docnum is not None else {}
-                text = data.get("text") or info.summary
-            hits.append(Hit(
-                id=doc_id, title=info.title, url=info.url, summary=info.summary,
-                lang=info.lang, category=info.category, score=round(score, 4),
-                snippet=snippet(text, stems) if text else Markup(""),
-                section=section["title"] if section else None,
-                anchor=section["anchor"] if section else None,
-                source=info.source,
-            ))
+    for doc_id, score in ranked:
+        info: ArticleInfo = gen.catalog[doc_id]
+        section = sections.get(doc_id)
+        if section is not None:
+            text = section["text"]
+        else:
+            # Stored fields by document number, which the scorer knows: no id lookup.
+            docnum = scorer.by_id.get(doc_id)
+            data = searcher.stored_fields(docnum)["data"] if docnum is not None else {}
+            text = data.get("text") or info.summary
+        hits.append(Hit(
+            id=doc_id, title=info.title, url=info.url, summary=info.summary,
+            lang=info.lang, category=info.category, score=round(score, 4),
+            snippet=snippet(text, stems) if text else Markup(""),
+            section=section["title"] if section else None,
+            anchor=section["anchor"] if section else None,
+            source=info.source,
+        ))
     return hits
 
 
-def _best_sections(searcher, scorer: Scorer, parsed: ParsedQuery, ids: list[str],
-                   synonyms: SynonymMap) -> dict[str, dict]:
+def _best_sections(searcher, scorer: Scorer, slots: list[Slot],
+                   ids: list[str]) -> dict[str, dict]:
     """For each article, the stored data of its section that matches the query best."""
     docnums = scorer.section_docnums(set(ids))
-    if not docnums:
-        return {}
-    slots = query_slots(parsed, synonyms)
-    if not slots:
+    if not docnums or not slots:
         return {}
     scores = scorer.score(slots, SECTION_FIELDS, COVERAGE_WEIGHT)
     best: dict[str, tuple[float, int]] = {}
@@ -222,19 +274,15 @@ def snippet(text: str, stems: set[str], size: int = SNIPPET_WORDS) -> Markup:
     A passage is `size` words; it is valued by its distinct query words first, then by
     all of them. Only passages starting at a match can be best, so only those are tried.
     """
-    tokens = list(WORD.finditer(text[:20_000]))
-    if not tokens:
+    text = text[:20_000]
+    words = WORD.findall(text)
+    if not words:
         return Markup("")
-    keys: dict[str, str | None] = {}
-    found: list[str | None] = []
-    for m in tokens:
-        word = m.group()
-        if word not in keys:
-            key = stem(fold(word))
-            keys[word] = key if key in stems else None
-        found.append(keys[word])
-    positions = [i for i, key in enumerate(found) if key is not None]
-    best_start, best_end, best_value = 0, min(size, len(tokens)), -1
+    # The query stem of each distinct word that has one; then where those words stand.
+    keys = {w: key for w in set(words) if (key := word_stem(w)) in stems}
+    positions = [i for i, w in enumerate(words) if w in keys]
+    found = {i: keys[words[i]] for i in positions}
+    best_start, best_end, best_value = 0, min(size, len(words)), -1
     counts: dict[str, int] = {}
     right = 0  # index into positions: matches inside [start, start + size)
     for left, start in enumerate(positions):
@@ -252,14 +300,15 @@ def snippet(text: str, stems: set[str], size: int = SNIPPET_WORDS) -> Markup:
             del counts[key]
     # Give the passage some words before its first match when they fit.
     best_start = max(0, best_end - size, best_start - size // 4)
-    window = range(best_start, min(len(tokens), best_start + size))
-    begin = tokens[window[0]].start() if best_start else 0
-    end = tokens[window[-1]].end()
+    stop = min(len(words), best_start + size)
+    # Character offsets are needed for the chosen words only.
+    window = list(itertools.islice(WORD.finditer(text), best_start, stop))
+    begin = window[0].start() if best_start else 0
+    end = window[-1].end()
     parts = []
     cursor = begin
-    for i in window:
-        if found[i] is not None:
-            m = tokens[i]
+    for i, m in enumerate(window, best_start):
+        if i in found:
             parts.append(html.escape(text[cursor:m.start()]))
             parts.append(f"<mark>{html.escape(m.group())}</mark>")
             cursor = m.end()

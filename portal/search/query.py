@@ -7,20 +7,32 @@ operators and boosts are just words here. Queries are bounded in length and in t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
 from .analysis import STOP_WORDS
 from .analysis import WORD
+from .analysis import derivation_key
 from .analysis import fold
 from .analysis import stem
+from .lexicon import Entry
 from .scoring import Alternative
 from .scoring import Slot
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
-#: Weight of a synonym's match relative to the word the customer typed.
+#: Weight of a synonym's match relative to the word the customer typed: the editors' groups,
+#: then the built-in lexicon of colloquial and standard terms.
 SYNONYM_WEIGHT = 0.7
+LEXICON_WEIGHT = 0.6
+#: Ways of matching one slot besides the typed word (each costs a few posting lookups).
+MAX_ALTERNATIVES = 8
+#: Weight of a derivational relative of a typed word, and how many relatives are tried.
+RELATIVE_WEIGHT = 0.8
+MAX_RELATIVES = 2
+#: Weight of the fix of an unknown word (spelling, transliteration).
+CORRECTION_WEIGHT = 0.9
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
@@ -90,25 +102,42 @@ def parse(raw: str | None) -> ParsedQuery:
 
 
 class SynonymMap:
-    """Expands runs of query stems with the other members of their synonym group."""
+    """Expands runs of query stems with other ways of saying the same thing.
 
-    def __init__(self, groups: list[list[str]]):
-        self.alternatives: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    Two sources: the editors' synonym groups (every member stands for every other) and the
+    built-in lexicon's directed entries (colloquial -> standard), which weigh less.
+    """
+
+    def __init__(self, groups: list[list[str]], lexicon: Iterable[Entry] = (),
+                 lexicon_weight: float | None = None):
+        lexicon_weight = LEXICON_WEIGHT if lexicon_weight is None else lexicon_weight
+        #: run of stems -> {alternative run of stems: weight}, best first.
+        self.alternatives: dict[tuple[str, ...], dict[tuple[str, ...], float]] = {}
         for group in groups:
-            members = []
-            for phrase in group:
-                stems = tuple(stem(fold(w)) for w in WORD.findall(phrase)
-                              if fold(w) not in STOP_WORDS)
-                if stems and stems not in members:
-                    members.append(stems)
+            members = _unique_runs(group)
             for member in members:
-                others = [m for m in members if m != member]
-                self.alternatives.setdefault(member, [])
-                self.alternatives[member].extend(
-                    o for o in others if o not in self.alternatives[member])
+                for other in members:
+                    if other != member:
+                        self._add(member, other, SYNONYM_WEIGHT)
+        for keys, values in lexicon:
+            targets = _unique_runs(values)
+            for key in _unique_runs(keys):
+                for target in targets:
+                    if target != key:
+                        self._add(key, target, lexicon_weight)
+        for run, options in self.alternatives.items():
+            self.alternatives[run] = dict(sorted(options.items(), key=lambda o: -o[1]))
         self.longest = max((len(k) for k in self.alternatives), default=0)
 
-    def slots(self, stems: list[str]) -> list[tuple[tuple[str, ...], list[tuple[str, ...]]]]:
+    def known_stems(self) -> set[str]:
+        """Single stems with synonyms: real words even where the articles lack them."""
+        return {run[0] for run in self.alternatives if len(run) == 1}
+
+    def _add(self, run: tuple[str, ...], other: tuple[str, ...], weight: float) -> None:
+        options = self.alternatives.setdefault(run, {})
+        options[other] = max(weight, options.get(other, 0.0))
+
+    def slots(self, stems: list[str]) -> list[tuple[tuple[str, ...], dict[tuple[str, ...], float]]]:
         """Group `stems` into slots: each run matched by a synonym, with its alternatives."""
         slots = []
         i = 0
@@ -120,21 +149,97 @@ class SynonymMap:
                     i += size
                     break
             else:
-                slots.append(((stems[i],), []))
+                slots.append(((stems[i],), {}))
                 i += 1
         return slots
 
 
-def slots(parsed: ParsedQuery, synonyms: SynonymMap) -> list[Slot]:
-    """What to look for: one slot per word or phrase typed, each with its synonyms.
+def _unique_runs(phrases: Iterable[str]) -> list[tuple[str, ...]]:
+    """The stems of each phrase (stop words dropped), without empty or repeated runs."""
+    runs: list[tuple[str, ...]] = []
+    for phrase in phrases:
+        stems = tuple(stem(fold(w)) for w in WORD.findall(phrase) if fold(w) not in STOP_WORDS)
+        if stems and stems not in runs:
+            runs.append(stems)
+    return runs
 
-    Every slot is optional; ranking rewards documents that match more of them.
+
+class WordFamilies:
+    """The index's stems grouped by derivation: подключ / подключен / подключа.
+
+    Built once per index generation from the vocabulary of the main text fields; a query
+    word then also matches its relatives that the articles actually use.
+    """
+
+    FIELDS = ("title", "body")
+
+    def __init__(self, searcher):
+        reader = searcher.reader()
+        frequency: dict[str, int] = {}
+        for name in self.FIELDS:
+            if name not in reader.indexed_field_names():
+                continue
+            for term, info in reader.iter_field(name):
+                text = term.decode("utf-8") if isinstance(term, bytes) else term
+                frequency[text] = max(frequency.get(text, 0), info.doc_frequency())
+        groups: dict[str, list[str]] = {}
+        for text in frequency:
+            key = derivation_key(text)
+            if key != text:
+                groups.setdefault(key, []).append(text)
+        for key, members in groups.items():
+            if key in frequency:  # the bare key is a stem of its own: подключ
+                members.append(key)
+            members.sort(key=lambda m: -frequency[m])
+        self.groups = {key: tuple(m) for key, m in groups.items() if len(m) > 1}
+
+    def relatives(self, stem_: str, limit: int = MAX_RELATIVES) -> list[str]:
+        """Other stems of the same family, the most used first."""
+        members = self.groups.get(derivation_key(stem_), ())
+        return [m for m in members if m != stem_][:limit]
+
+
+def slots(parsed: ParsedQuery, synonyms: SynonymMap, families: WordFamilies | None = None,
+          fixed_words: dict[str, tuple[str, ...]] | None = None) -> list[Slot]:
+    """What to look for: one slot per word or phrase typed, each with its other forms.
+
+    Every slot is optional; ranking rewards documents that match more of them. Besides the
+    typed word, a slot matches (weaker) its derivational relatives (подключить ->
+    подключение), its synonyms, and for an unknown word its correction (`fixed_words`,
+    stem -> stems) with the corrections' own relatives and synonyms. The strongest
+    `MAX_ALTERNATIVES` other forms are kept.
     """
     found = []
     for run, alternatives in synonyms.slots(parsed.terms()):
-        options = [Alternative(run)]
-        options += [Alternative(alt, SYNONYM_WEIGHT) for alt in alternatives[:6]]
-        found.append(Slot(tuple(options)))
+        options: dict[tuple[str, ...], float] = {}
+        _expand(options, run, 1.0, alternatives, families)
+        if len(run) == 1:
+            for fixed in (fixed_words or {}).get(run[0], ()):
+                _offer(options, (fixed,), CORRECTION_WEIGHT)
+                _expand(options, (fixed,), CORRECTION_WEIGHT,
+                        synonyms.alternatives.get((fixed,), {}), families)
+        options.pop(run, None)
+        strongest = sorted(options.items(), key=lambda o: -o[1])[:MAX_ALTERNATIVES]
+        # Typed words grouped by a synonym ("каждый год") need not stand together, and
+        # neither do the words of a synonym: positions are costly to read, and a synonym is
+        # a hint, not what the customer typed.
+        found.append(Slot((Alternative(run, adjacent=False),) + tuple(
+            Alternative(alt, weight, adjacent=False) for alt, weight in strongest)))
     for stems in parsed.phrase_terms():
         found.append(Slot((Alternative(tuple(stems), 1.5),)))
     return found
+
+
+def _offer(options: dict[tuple[str, ...], float], run: tuple[str, ...], weight: float) -> None:
+    """Add one way of matching a slot, keeping the highest weight it is offered at."""
+    options[run] = max(weight, options.get(run, 0.0))
+
+
+def _expand(options: dict[tuple[str, ...], float], run: tuple[str, ...], weight: float,
+            synonyms: dict[tuple[str, ...], float], families: WordFamilies | None) -> None:
+    """Add the relatives and synonyms of one way of matching a slot, at `weight` of theirs."""
+    if families is not None and len(run) == 1:
+        for relative in families.relatives(run[0]):
+            _offer(options, (relative,), weight * RELATIVE_WEIGHT)
+    for alt, alt_weight in synonyms.items():
+        _offer(options, alt, weight * alt_weight)
