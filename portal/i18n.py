@@ -7,7 +7,6 @@ from pathlib import Path
 from flask import Flask
 from flask import current_app
 from flask import request
-
 from flask_babel import get_locale
 
 from .extensions import babel

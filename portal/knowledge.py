@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     if app.config["BUILD_INDEX_ON_START"] and not index.exists():
         report = index.build()
         log.warning("search index built at start-up: %s", report.summary())
+    elif index.exists() and not index.is_current():
+        log.warning("the search index was built by another version: run 'portal index build'")
 
 
 def current_index() -> SearchIndex:

@@ -158,3 +158,67 @@ def test_a_change_by_another_process_is_seen_within_a_second(site, articles_dir,
 def test_index_entries_group_sections_under_their_article(site):
     results = search(site, "индикатор WAN перезагрузите")
     assert ids(results).count("internet/net-interneta") == 1
+
+
+def test_visitors_language_comes_first_when_a_translation_matches_too(tmp_path):
+    articles = write_site(tmp_path / "a", {
+        "net/wan-ru.md": "---\ntitle: Индикатор WAN не горит\nlang: ru\n---\nПроверьте кабель WAN.",
+        "net/wan-en.md": "---\ntitle: The WAN light is off\nlang: en\n---\nCheck the WAN cable.",
+    })
+    index = SearchIndex(tmp_path / "i", articles)
+    index.build()
+    assert ids(search(index, "WAN", Scope(prefer_lang="ru"))) == ["net/wan-ru", "net/wan-en"]
+    assert ids(search(index, "WAN", Scope(prefer_lang="en"))) == ["net/wan-en", "net/wan-ru"]
+
+
+def test_valid_words_the_index_lacks_are_not_corrected_into_others(site):
+    results = search(site, "ученикам перезагрузите роутер")
+    assert "ученик" not in (results.corrected or "").replace("ученикам", "")
+    assert results.hits and results.hits[0].id == "internet/net-interneta"
+
+
+def test_lookalike_cyrillic_letters_in_codes_match_latin(tmp_path):
+    articles = write_site(tmp_path / "a", {"errors/e3.md": "---\ntitle: Code E3\n---\nRouter."})
+    index = SearchIndex(tmp_path / "i", articles)
+    index.build()
+    assert ids(search(index, "ошибка Е3")) == ["errors/e3"]  # Cyrillic Е
+
+
+def test_an_index_of_an_older_format_is_rebuilt_completely(site, monkeypatch):
+    from portal.search import index as index_module
+
+    assert site.is_current()
+    monkeypatch.setattr(index_module, "INDEX_FORMAT", "next")
+    assert not site.is_current()
+    report = site.build()
+    assert len(report.added) == 6 and report.unchanged == 0
+    assert site.is_current()
+
+
+def test_fast_posting_reader_agrees_with_whoosh(tmp_path):
+    """Postings read block by block equal Whoosh's own iteration: several blocks, segments
+    and deleted documents included."""
+    from portal.search.scoring import read_postings
+
+    files = {f"bulk/a{n:03d}.md": f"---\ntitle: Статья {n}\n---\nобщее слово{n % 7} "
+             + "повтор " * (n % 5 + 1) for n in range(400)}
+    articles = write_site(tmp_path / "a", files)
+    index = SearchIndex(tmp_path / "i", articles, refresh_interval=0)
+    index.build()
+    for n in range(0, 400, 9):  # a second segment, and deletions in the first
+        (articles / f"bulk/a{n:03d}.md").write_text(
+            f"---\ntitle: Новая {n}\n---\nобщее изменено", encoding="utf-8")
+    (articles / "bulk/a001.md").unlink()
+    index.build()
+    with index.searcher() as searcher:
+        reader = searcher.reader()
+        assert reader.has_deletions() or len(list(reader.leaf_readers())) > 1
+        for field, term in [("body", "общ"), ("body", "повтор"), ("title", "стат"),
+                            ("body", "слово3"), ("body", "измен")]:
+            docnums, weights = read_postings(reader, field, term)
+            expected = [(d, w) for d, w in reader.postings(field, term).items_as("weight")]
+            live = [(int(d), float(w)) for d, w in zip(docnums, weights, strict=True)
+                    if not reader.is_deleted(int(d))]
+            assert live == [(d, float(w)) for d, w in expected
+                            if not reader.is_deleted(d)], (field, term)
+            assert len(expected) > 128 or term in ("слово3", "измен")

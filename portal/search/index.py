@@ -26,6 +26,7 @@ from ..articles import Article
 from ..articles import ArticleError
 from ..articles import Category
 from ..articles import Problem
+from .schema import INDEX_FORMAT
 from .schema import KIND_ARTICLE
 from .schema import KIND_CATEGORY
 from .schema import KIND_SECTION
@@ -35,6 +36,7 @@ from .schema import build_schema
 log = logging.getLogger(__name__)
 
 SYNONYMS_ID = "setting:synonyms"
+FORMAT_ID = "setting:format"
 #: Section and article text kept for snippets; longer text is cut.
 STORED_TEXT_LIMIT = 20_000
 
@@ -184,7 +186,7 @@ class SearchIndex:
             self._ix = self._searcher = None
             self._derived = {}
             self._pid = os.getpid()
-        if create or not self.exists():
+        if create or (self._ix is None and not self.exists()):
             self.index_dir.mkdir(parents=True, exist_ok=True)
             self._ix = whoosh_index.create_in(str(self.index_dir), build_schema())
             self._close_searcher()
@@ -268,6 +270,9 @@ class SearchIndex:
         started = time.monotonic()
         report = BuildReport()
         known = {} if clean else self._versions()
+        if known and known.get(FORMAT_ID) != INDEX_FORMAT:
+            log.warning("the index was built by another version of the search: rebuilding")
+            clean, known = True, {}
         seen: set[str] = set()
         with self._writer(create=clean or not self.exists()) as writer:
             for path in articles_mod.iter_article_files(self.articles_dir):
@@ -298,6 +303,9 @@ class SearchIndex:
                     report.removed.append(doc_id)
             self._write_categories(writer, known, report)
             self._write_synonyms(writer, known, report)
+            if known.get(FORMAT_ID) != INDEX_FORMAT:
+                writer.update_document(id=FORMAT_ID, kind=KIND_SETTING, digest=INDEX_FORMAT,
+                                       data={})
         report.seconds = time.monotonic() - started
         return report
 
@@ -341,6 +349,10 @@ class SearchIndex:
         if known.get(SYNONYMS_ID) != digest:
             writer.update_document(id=SYNONYMS_ID, kind=KIND_SETTING, digest=digest,
                                    data={"groups": groups})
+
+    def is_current(self) -> bool:
+        """True when the index exists and was built by this version of the search."""
+        return self.exists() and self._versions().get(FORMAT_ID) == INDEX_FORMAT
 
     def update_article(self, article: Article) -> None:
         """Index one article (its entry and sections), replacing any earlier version."""

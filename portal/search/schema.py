@@ -26,6 +26,10 @@ SECTION_FIELDS = {
     "sec_body": 1.0,
 }
 
+#: Bump whenever the schema or the analysis changes: `build()` then re-indexes everything,
+#: because entries made by the old analysis would not match queries analysed the new way.
+INDEX_FORMAT = "3"
+
 KIND_ARTICLE = "article"
 KIND_SECTION = "section"
 KIND_CATEGORY = "category"

@@ -36,17 +36,26 @@ def ui_lang() -> str:
     return str(get_locale())
 
 
+def _public_counts(index) -> dict[str, dict[str, int]]:
+    """Public articles per category and language, once per index generation."""
+
+    def compute(_searcher) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for info in index.catalog().values():
+            if info.is_public and info.category:
+                per_lang = counts.setdefault(info.category, {})
+                per_lang[info.lang] = per_lang.get(info.lang, 0) + 1
+        return counts
+
+    return index.derived("public_counts", compute)
+
+
 def visible_categories(lang: str) -> list[dict]:
     """Categories that have public articles, in their order, with titles in `lang`."""
     index = current_index()
-    counts: dict[str, dict[str, int]] = {}
-    for info in index.catalog().values():
-        if info.is_public and info.category:
-            counts.setdefault(info.category, {}).setdefault(info.lang, 0)
-            counts[info.category][info.lang] += 1
     known = index.categories()
     found = []
-    for name, per_lang in counts.items():
+    for name, per_lang in _public_counts(index).items():
         category = known.get(name)
         found.append({
             "id": name,
@@ -133,7 +142,8 @@ def search():
     page = int_arg("page", 1, 1, 100)
     exact = request.args.get("exact") == "1"
     per_page = current_app.config["RESULTS_PER_PAGE"]
-    results = run_search(current_index(), query, Scope(lang=lang, category=category),
+    scope = Scope(lang=lang, category=category, prefer_lang=ui_lang())
+    results = run_search(current_index(), query, scope,
                          page=page, per_page=per_page, allow_correction=not exact)
     return render_template("public/search.html", results=results, lang=lang,
                            category=category, categories=visible_categories(ui_lang()))

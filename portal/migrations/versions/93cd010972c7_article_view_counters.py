@@ -1,13 +1,12 @@
 """article view counters
 
 Revision ID: 93cd010972c7
-Revises: 
+Revises:
 Create Date: 2026-11-22 05:16:52.166787
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '93cd010972c7'
