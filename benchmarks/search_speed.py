@@ -56,7 +56,7 @@ def build_site(shared: Path, target: Path, size: int) -> int:
     originals = list(iter_article_files(target))
     rng = random.Random(7)
     copy = 0
-    while sum(1 for _ in iter_article_files(target)) < size:
+    while len(originals) + copy < size:
         source = rng.choice(originals)
         text = source.read_text("utf-8")
         for old, new in rng.sample(VARIATIONS, 3):

@@ -111,12 +111,16 @@ class Article:
 
     @property
     def is_public(self) -> bool:
-        """Shown to and found by anonymous visitors."""
-        return self.audience == "public" and self.status == "published"
+        return is_public(self.audience, self.status)
 
     @property
     def url(self) -> str:
         return f"/kb/{self.id}"
+
+
+def is_public(audience: str, status: str) -> bool:
+    """Shown to and found by anonymous visitors: public and published."""
+    return audience == "public" and status == "published"
 
 
 @dataclass
@@ -328,12 +332,7 @@ def load_category(root: Path, name: str) -> Category:
         return Category(id=name, titles={}, descriptions={})
     data = path.read_bytes()
     rel = path.relative_to(root).as_posix()
-    try:
-        meta = yaml.safe_load(data.decode("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ArticleError([Problem(rel, mark.line + 1 if mark else 1,
-                                    f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    meta = _yaml_file(rel, data)
     if not isinstance(meta, dict):
         raise ArticleError([Problem(rel, 1, "must be a mapping with title, description, order")])
     problems = []
@@ -353,6 +352,16 @@ def load_category(root: Path, name: str) -> Category:
                     digest=file_digest(data))
 
 
+def _yaml_file(rel: str, data: bytes):
+    """The YAML document in `data`, or an `ArticleError` pointing at the broken line."""
+    try:
+        return yaml.safe_load(data.decode("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ArticleError([Problem(rel, mark.line + 1 if mark else 1,
+                                    f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+
+
 def _localized(value) -> dict[str, str] | None:
     if value is None:
         return {}
@@ -369,12 +378,7 @@ def load_synonyms(root: Path) -> list[list[str]]:
     if not path.is_file():
         return []
     rel = path.relative_to(root).as_posix()
-    try:
-        meta = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ArticleError([Problem(rel, mark.line + 1 if mark else 1,
-                                    f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    meta = _yaml_file(rel, path.read_bytes())
     groups = meta.get("groups") if isinstance(meta, dict) else None
     if not isinstance(groups, list) or not all(
         isinstance(g, list) and all(isinstance(w, str) for w in g) for g in groups

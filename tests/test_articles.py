@@ -110,3 +110,15 @@ def test_stress_accents_and_yo_are_kept_in_text_but_not_in_the_way(tmp_path):
     path = write(tmp_path, "net/accent.md", "---\ntitle: Кари́бский ёж\n---\nТекст.")
     article = articles.load_article(tmp_path, path)
     assert article.title == "Кари́бский ёж"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("groups: [[роутер, маршрутизатор]\n", "_synonyms.yml:2: not valid YAML"),
+    ("groups: роутер\n", "_synonyms.yml:1: expected 'groups:' with a list of lists of words"),
+])
+def test_broken_synonyms_and_category_files_are_reported(articles_dir, text, message):
+    (articles_dir / "_synonyms.yml").write_text(text, encoding="utf-8")
+    (articles_dir / "internet" / "_category.yml").write_text("title: [1, 2]\n", "utf-8")
+    problems = [str(p) for p in articles.check(articles_dir)]
+    assert any(p.startswith(message) for p in problems), problems
+    assert any(p.startswith("internet/_category.yml:1: title must be text") for p in problems)

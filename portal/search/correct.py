@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cached_property
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -19,6 +20,7 @@ from .analysis import WORD
 from .analysis import fold
 from .analysis import script_of
 from .analysis import stem
+from .index import term_frequencies
 from .schema import ARTICLE_FIELDS
 
 LAYOUT = "layout"
@@ -139,21 +141,38 @@ class Vocabulary:
     def __init__(self, searcher, also_known: Iterable[str] = ()):
         self._reader = searcher.reader()
         self.also_known = frozenset(also_known)
-        self.frequency: dict[str, int] = {}
-        for term, info in self._reader.iter_field("words"):
-            word = term.decode("utf-8") if isinstance(term, bytes) else term
-            if len(word) > 1 and not word.isdigit():
-                self.frequency[word] = info.doc_frequency()
-        self.by_script: dict[str, list[str]] = {"ru": [], "en": []}
+
+    # The word lists are read only when a query needs fixing: most queries after an index
+    # change only ask `knows`, which the reader answers directly.
+
+    @cached_property
+    def frequency(self) -> dict[str, int]:
+        """Every surface word of the index with the number of documents using it."""
+        return {word: count for word, count in term_frequencies(self._reader, "words").items()
+                if len(word) > 1 and not word.isdigit()}
+
+    @cached_property
+    def by_script(self) -> dict[str, list[str]]:
+        """The known words, Cyrillic ("ru") and Latin ("en") apart."""
+        grouped: dict[str, list[str]] = {"ru": [], "en": []}
         for word in self.frequency:
             script = script_of(word)
-            if script in self.by_script:
-                self.by_script[script].append(word)
-        self.sound_keys: dict[str, list[str]] = {}
+            if script in grouped:
+                grouped[script].append(word)
+        return grouped
+
+    @cached_property
+    def sound_keys(self) -> dict[str, list[str]]:
+        """Known English words by how they are likely spelled in Cyrillic."""
+        keys: dict[str, list[str]] = {}
         for word in self.by_script["en"]:
             if word.isalpha():
-                self.sound_keys.setdefault(english_sound_key(word), []).append(word)
-        self._key_list = list(self.sound_keys)
+                keys.setdefault(english_sound_key(word), []).append(word)
+        return keys
+
+    @cached_property
+    def _key_list(self) -> list[str]:
+        return list(self.sound_keys)
 
     def knows(self, word: str) -> bool:
         """True when the stem of a folded word occurs in any searchable article field."""

@@ -85,7 +85,7 @@ class ArticleInfo:
 
     @property
     def is_public(self) -> bool:
-        return self.audience == "public" and self.status == "published"
+        return articles_mod.is_public(self.audience, self.status)
 
     @property
     def url(self) -> str:
@@ -149,6 +149,28 @@ def article_documents(article: Article) -> Iterator[dict]:
             "data": {"anchor": section.anchor, "title": section.title,
                      "text": section.text[:STORED_TEXT_LIMIT]},
         }
+
+
+def file_stamp(path: Path) -> str:
+    """Modification time and size of a file: when both are unchanged, so is the file."""
+    info = path.stat()
+    return f"{info.st_mtime_ns}:{info.st_size}"
+
+
+def term_frequencies(reader, field: str) -> dict[str, int]:
+    """Every term of `field` with the number of documents holding it.
+
+    Walks each segment's own term list and adds the counts up: iterating the merged
+    reader instead looks every term up in every segment, 10x slower on a fresh update.
+    """
+    counts: dict[str, int] = {}
+    for leaf, _offset in reader.leaf_readers():
+        if field not in leaf.indexed_field_names():
+            continue
+        for term, info in leaf.iter_field(field):
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            counts[text] = counts.get(text, 0) + info.doc_frequency()
+    return counts
 
 
 def _stored(searcher, doc_id: str) -> dict | None:
@@ -247,32 +269,38 @@ class SearchIndex:
             with self._lock:
                 self._checked_at = 0.0
 
-    def _versions(self) -> dict[str, str]:
-        """The digest of every article, category and setting entry now in the index."""
+    def _versions(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The digest of every article, category and setting entry now in the index, and
+        the file stamp (modification time and size) each article was read with."""
         if not self.exists():
-            return {}
+            return {}, {}
         with self.searcher() as searcher:
             reader = searcher.reader()
             if reader.doc_count() == 0:
-                return {}
-            ids = reader.column_reader("id")
-            kinds = reader.column_reader("kind")
-            digests = reader.column_reader("digest")
-            return {
-                ids[n]: digests[n]
-                for n in reader.all_doc_ids()
-                if kinds[n] != KIND_SECTION
-            }
+                return {}, {}
+            # Whole columns at once: item by item is ten times slower.
+            rows = zip(reader.column_reader("id"), reader.column_reader("kind"),
+                       reader.column_reader("digest"), reader.column_reader("stamp"),
+                       strict=True)
+            deleted = reader.is_deleted if reader.has_deletions() else None
+            digests: dict[str, str] = {}
+            stamps: dict[str, str] = {}
+            for docnum, (doc_id, kind, digest, stamp) in enumerate(rows):
+                if kind == KIND_SECTION or (deleted and deleted(docnum)):
+                    continue
+                digests[doc_id] = digest
+                stamps[doc_id] = stamp
+            return digests, stamps
 
     def build(self, clean: bool = False,
               progress: Callable[[str], None] | None = None) -> BuildReport:
         """Bring the index up to date with the articles folder; only changed files are read."""
         started = time.monotonic()
         report = BuildReport()
-        known = {} if clean else self._versions()
+        known, stamps = ({}, {}) if clean else self._versions()
         if known and known.get(FORMAT_ID) != INDEX_FORMAT:
             log.warning("the index was built by another version of the search: rebuilding")
-            clean, known = True, {}
+            clean, known, stamps = True, {}, {}
         seen: set[str] = set()
         with self._writer(create=clean or not self.exists()) as writer:
             for path in articles_mod.iter_article_files(self.articles_dir):
@@ -280,6 +308,10 @@ class SearchIndex:
                 seen.add(doc_id)
                 if progress:
                     progress(doc_id)
+                stamp = file_stamp(path)
+                if doc_id in known and stamps.get(doc_id) == stamp:
+                    report.unchanged += 1  # not even read: same time and size as indexed
+                    continue
                 data = path.read_bytes()
                 if known.get(doc_id) == articles_mod.file_digest(data):
                     report.unchanged += 1
@@ -295,7 +327,7 @@ class SearchIndex:
                         writer.delete_by_term("article", doc_id)
                         report.removed.append(doc_id)
                     continue
-                self._write_article(writer, article, replace=doc_id in known)
+                self._write_article(writer, article, replace=doc_id in known, stamp=stamp)
                 (report.updated if doc_id in known else report.added).append(doc_id)
             for doc_id in sorted(set(known) - seen):
                 if ":" not in doc_id:
@@ -309,11 +341,11 @@ class SearchIndex:
         report.seconds = time.monotonic() - started
         return report
 
-    def _write_article(self, writer, article: Article, replace: bool) -> None:
+    def _write_article(self, writer, article: Article, replace: bool, stamp: str = "") -> None:
         if replace:
             writer.delete_by_term("article", article.id)
         for doc in article_documents(article):
-            writer.add_document(**doc)
+            writer.add_document(**doc, stamp=stamp)
 
     def _write_categories(self, writer, known: dict[str, str], report: BuildReport) -> None:
         folders = sorted(p.name for p in self.articles_dir.iterdir()
@@ -352,12 +384,14 @@ class SearchIndex:
 
     def is_current(self) -> bool:
         """True when the index exists and was built by this version of the search."""
-        return self.exists() and self._versions().get(FORMAT_ID) == INDEX_FORMAT
+        return self.exists() and self._versions()[0].get(FORMAT_ID) == INDEX_FORMAT
 
     def update_article(self, article: Article) -> None:
         """Index one article (its entry and sections), replacing any earlier version."""
+        path = self.articles_dir / f"{article.id}.md"
+        stamp = file_stamp(path) if path.is_file() else ""
         with self._writer() as writer:
-            self._write_article(writer, article, replace=True)
+            self._write_article(writer, article, replace=True, stamp=stamp)
 
     def remove_article(self, article_id: str) -> None:
         """Take one article and its sections out of the index."""

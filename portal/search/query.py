@@ -16,6 +16,7 @@ from .analysis import WORD
 from .analysis import derivation_key
 from .analysis import fold
 from .analysis import stem
+from .index import term_frequencies
 from .lexicon import Entry
 from .scoring import Alternative
 from .scoring import Slot
@@ -177,11 +178,8 @@ class WordFamilies:
         reader = searcher.reader()
         frequency: dict[str, int] = {}
         for name in self.FIELDS:
-            if name not in reader.indexed_field_names():
-                continue
-            for term, info in reader.iter_field(name):
-                text = term.decode("utf-8") if isinstance(term, bytes) else term
-                frequency[text] = max(frequency.get(text, 0), info.doc_frequency())
+            for text, count in term_frequencies(reader, name).items():
+                frequency[text] = max(frequency.get(text, 0), count)
         groups: dict[str, list[str]] = {}
         for text in frequency:
             key = derivation_key(text)

@@ -28,7 +28,7 @@ SECTION_FIELDS = {
 
 #: Bump whenever the schema or the analysis changes: `build()` then re-indexes everything,
 #: because entries made by the old analysis would not match queries analysed the new way.
-INDEX_FORMAT = "3"
+INDEX_FORMAT = "4"
 
 KIND_ARTICLE = "article"
 KIND_SECTION = "section"
@@ -59,5 +59,6 @@ def build_schema() -> Schema:
         aliases=KEYWORD(commas=True),
         translations=KEYWORD(commas=True),
         digest=ID(sortable=True),
+        stamp=ID(sortable=True),
         data=STORED(),
     )

@@ -132,21 +132,21 @@ class Scorer:
         reader = searcher.reader()
         self.reader = reader
         self.size = reader.doc_count_all()
-        columns = {name: reader.column_reader(name) for name in
+        # Whole columns at once: reading them item by item is ten times slower.
+        columns = {name: list(reader.column_reader(name)) for name in
                    ("id", "kind", "article", "lang", "category", "audience", "status")}
         live = np.ones(self.size, dtype=bool)
         if reader.has_deletions():
-            for docnum in range(self.size):
-                live[docnum] = not reader.is_deleted(docnum)
+            live[:] = False
+            live[list(reader.all_doc_ids())] = True
         self.live = live
         self.has_deletions = not live.all()
-        self.ids = [columns["id"][n] for n in range(self.size)]
-        kinds = np.array([columns["kind"][n] for n in range(self.size)], dtype=object)
+        self.ids = columns["id"]
+        kinds = np.array(columns["kind"], dtype=object)
         self.articles = live & (kinds == KIND_ARTICLE)
         self.sections = live & (kinds == KIND_SECTION)
-        self.section_article = [columns["article"][n] for n in range(self.size)]
-        self._values = {name: np.array([columns[name][n] for n in range(self.size)],
-                                       dtype=object)
+        self.section_article = columns["article"]
+        self._values = {name: np.array(columns[name], dtype=object)
                         for name in ("lang", "category", "audience", "status")}
         self.hidden = (self._values["audience"] == "internal") | (
             self._values["status"] != "published")
