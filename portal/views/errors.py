@@ -26,11 +26,23 @@ def _titles() -> dict[int, str]:
     }
 
 
+def _default_descriptions() -> dict[int, str]:
+    return {
+        400: _("Check the address or the values you entered."),
+        404: _("The page you asked for does not exist, or it was moved."),
+        405: _("This page cannot be used that way."),
+        413: _("The data sent is larger than this site accepts."),
+        500: _("The error has been logged. Please try again in a minute."),
+    }
+
+
 def _respond(error: HTTPException):
     code = error.code or 500
     title = _titles().get(code, error.name)
-    description = error.description if code != 500 else _(
-        "The error has been logged. Please try again in a minute.")
+    description = error.description
+    if code == 500 or description == type(error).description:
+        # Werkzeug's stock English text: say it in the visitor's language instead.
+        description = _default_descriptions().get(code, description)
     if request.path.startswith("/api/"):
         return jsonify({"error": title, "message": description, "status": code}), code
     try:
