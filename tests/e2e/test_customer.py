@@ -86,6 +86,13 @@ def test_pages_fit_a_phone_screen(page: Page, base_url):
         overflow = page.evaluate(
             "() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, path
+        # What the page is about comes first, not the sidebar.
+        expect(page.get_by_role("heading", level=1)).to_be_in_viewport()
+        if path.startswith("/kb/"):
+            title_top, aside_top = page.evaluate("""() => [
+                document.querySelector('h1').getBoundingClientRect().top,
+                document.querySelector('.article-aside').getBoundingClientRect().top]""")
+            assert title_top < aside_top
 
 
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
