@@ -67,19 +67,26 @@ def _dedupe_letters(word: str) -> str:
     return "".join(ch for ch, _ in itertools.groupby(word))
 
 
-def latin_to_cyrillic(word: str) -> list[str]:
-    """Readings of a transliterated Russian word ("faily" -> "файлы", ...), most likely first."""
-    options: list[list[str]] = []
+def _split_by_spellings(word: str, table: list[tuple[str, object]], unknown) -> list:
+    """`word` cut left to right into the longest spellings `table` knows, each replaced by
+    its value; a letter the table lacks becomes `unknown(letter)`."""
+    parts = []
     i = 0
     while i < len(word):
-        for latin, readings in _LATIN_TO_RU:
-            if word.startswith(latin, i):
-                options.append(readings)
-                i += len(latin)
+        for spelling, value in table:
+            if word.startswith(spelling, i):
+                parts.append(value)
+                i += len(spelling)
                 break
         else:
-            options.append([word[i]])
+            parts.append(unknown(word[i]))
             i += 1
+    return parts
+
+
+def latin_to_cyrillic(word: str) -> list[str]:
+    """Readings of a transliterated Russian word ("faily" -> "файлы", ...), most likely first."""
+    options = _split_by_spellings(word, _LATIN_TO_RU, lambda letter: [letter])
     variants = []
     for combo in itertools.product(*options):
         variants.append("".join(combo))
@@ -92,18 +99,7 @@ def english_sound_key(word: str) -> str:
     """How an English word is likely written in Cyrillic, doubled letters folded."""
     if len(word) > 3 and word.endswith("e") and word[-2] not in "aeiouy":
         word = word[:-1]
-    out = []
-    i = 0
-    while i < len(word):
-        for latin, cyrillic in _EN_SOUNDS:
-            if word.startswith(latin, i):
-                out.append(cyrillic)
-                i += len(latin)
-                break
-        else:
-            out.append(word[i])
-            i += 1
-    return _dedupe_letters("".join(out))
+    return _dedupe_letters("".join(_split_by_spellings(word, _EN_SOUNDS, lambda letter: letter)))
 
 
 def max_distance(word: str) -> int:

@@ -464,10 +464,21 @@ class SearchIndex:
         info = catalog.get(article_id)
         if info is None:
             return []
-        ids = set(info.translations)
-        ids.update(other.id for other in catalog.values() if article_id in other.translations)
+        ids = set(info.translations) | self._translated_by().get(article_id, set())
         ids.discard(article_id)
         return [catalog[i] for i in sorted(ids) if i in catalog]
+
+    def _translated_by(self) -> dict[str, set[str]]:
+        """For each article, the articles that name it as their translation."""
+
+        def compute(_searcher) -> dict[str, set[str]]:
+            reverse: dict[str, set[str]] = {}
+            for other in self.catalog().values():
+                for target in other.translations:
+                    reverse.setdefault(target, set()).add(other.id)
+            return reverse
+
+        return self.derived("translated_by", compute)
 
     def document_count(self) -> int:
         """How many articles the index holds."""
