@@ -99,7 +99,7 @@ def test_api_search_returns_the_documented_shape(client):
 
 
 @pytest.mark.parametrize("query", ["", "q=", "q=x&limit=0", "q=x&limit=51", "q=x&limit=ten",
-                                   "q=x&lang=xx"])
+                                   "q=x&lang=xx", "q=x&category=nope", "q=x&page=0"])
 def test_api_rejects_bad_parameters_with_json(client, query):
     response = client.get(f"/api/v1/search?{query}")
     assert response.status_code == 400

@@ -14,10 +14,13 @@ from ..knowledge import current_index
 from ..search import Scope
 from ..search import search as run_search
 from ..search import suggest as run_suggest
+from .params import category_arg
 from .params import int_arg
 from .params import lang_arg
 from .params import text_arg
 from .public import raw_path_is_plain
+from .public import ui_lang
+from .public import visible_categories
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -32,7 +35,7 @@ def search():
     limit = int_arg("limit", 10, 1, 50)
     page = int_arg("page", 1, 1, 100)
     lang = lang_arg()
-    category = request.args.get("category") or None
+    category = category_arg({c["id"] for c in visible_categories(ui_lang())})
     exact = request.args.get("exact") in ("1", "true")
     results = run_search(current_index(), query, Scope(lang=lang, category=category),
                          page=page, per_page=limit, allow_correction=not exact)

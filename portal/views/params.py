@@ -36,3 +36,11 @@ def lang_arg(name: str = "lang") -> str | None:
     if value is not None and value not in current_app.config["LANGUAGES"]:
         abort(400, _("Unknown language “%(value)s”.", value=value[:20]))
     return value
+
+
+def category_arg(known: set[str], name: str = "category") -> str | None:
+    """A category filter: empty for all, else one of `known`."""
+    value = request.args.get(name) or None
+    if value is not None and value not in known:
+        abort(400, _("Unknown category."))
+    return value

@@ -13,7 +13,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from .. import popularity
 from ..articles import is_valid_id
@@ -22,6 +21,7 @@ from ..knowledge import current_index
 from ..search import Scope
 from ..search import related
 from ..search import search as run_search
+from .params import category_arg
 from .params import int_arg
 from .params import lang_arg
 from .params import text_arg
@@ -135,10 +135,7 @@ def article(article_id: str):
 def search():
     query = text_arg("q")
     lang = lang_arg()
-    category = request.args.get("category") or None
-    if category is not None and category not in {c["id"] for c in
-                                                  visible_categories(ui_lang())}:
-        abort(400, _("Unknown category."))
+    category = category_arg({c["id"] for c in visible_categories(ui_lang())})
     page = int_arg("page", 1, 1, 100)
     exact = request.args.get("exact") == "1"
     per_page = current_app.config["RESULTS_PER_PAGE"]
