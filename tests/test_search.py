@@ -222,3 +222,20 @@ def test_fast_posting_reader_agrees_with_whoosh(tmp_path):
             assert live == [(d, float(w)) for d, w in expected
                             if not reader.is_deleted(d)], (field, term)
             assert len(expected) > 128 or term in ("слово3", "измен")
+
+
+def test_an_index_from_before_file_stamps_is_rebuilt_not_a_crash(articles_dir, tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID
+    from whoosh.fields import Schema
+
+    old = tmp_path / "old-index"
+    old.mkdir()
+    ix = whoosh_index.create_in(str(old), Schema(id=ID(stored=True, unique=True,
+                                                        sortable=True)))
+    with ix.writer() as writer:
+        writer.add_document(id="internet/net-interneta")
+    index = SearchIndex(old, articles_dir)
+    assert not index.is_current()
+    assert len(index.build().added) == 6
+    assert ids(search(index, "ошибка 651"))[0] == "internet/net-interneta"

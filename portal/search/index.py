@@ -278,9 +278,16 @@ class SearchIndex:
             reader = searcher.reader()
             if reader.doc_count() == 0:
                 return {}, {}
-            # Whole columns at once: item by item is ten times slower.
-            rows = zip(reader.column_reader("id"), reader.column_reader("kind"),
-                       reader.column_reader("digest"), reader.column_reader("stamp"),
+            size = reader.doc_count_all()
+
+            def column(name: str):
+                # Whole columns at once: item by item is ten times slower. An index made by
+                # an older version may lack a column; its format entry is missing too, so
+                # `build` starts over.
+                known = name in reader.schema and reader.has_column(name)
+                return reader.column_reader(name) if known else [""] * size
+
+            rows = zip(column("id"), column("kind"), column("digest"), column("stamp"),
                        strict=True)
             deleted = reader.is_deleted if reader.has_deletions() else None
             digests: dict[str, str] = {}
