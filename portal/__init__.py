@@ -11,6 +11,7 @@ from flask import Flask
 from . import i18n
 from . import knowledge
 from . import security
+from . import visitors
 from .config import Defaults
 from .config import database_url
 from .extensions import csrf
@@ -27,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    visitors.init_app(app)
     knowledge.init_app(app)
     register_blueprints(app)
     from . import cli

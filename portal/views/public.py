@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
 from flask import current_app
+from flask import flash
+from flask import jsonify
 from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
+from .. import feedback
 from .. import popularity
 from ..articles import is_valid_id
+from ..extensions import db
+from ..forms import VoteForm
 from ..i18n import LANGUAGE_COOKIE
 from ..knowledge import current_index
 from ..search import Scope
 from ..search import related
 from ..search import search as run_search
+from ..visitors import visitor_id
 from .params import category_arg
 from .params import int_arg
 from .params import lang_arg
 from .params import text_arg
 
+log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
 
 CATEGORY_PAGE_SIZE = 50
@@ -110,25 +120,91 @@ def raw_path_is_plain() -> bool:
     return not any(code in path for code in ("%2f", "%5c", "%2e", "%00"))
 
 
-@bp.get("/kb/<path:article_id>")
-def article(article_id: str):
+def public_article(article_id: str):
+    """The published snapshot of a public article, or 404."""
     if not is_valid_id(article_id) or not raw_path_is_plain():
         abort(404)
+    snapshot = current_index().article(article_id)
+    if snapshot is None or not snapshot.info.is_public:
+        abort(404)
+    return snapshot
+
+
+@bp.get("/kb/<path:article_id>")
+def article(article_id: str):
     index = current_index()
-    snapshot = index.article(article_id)
-    if snapshot is None:
+    if is_valid_id(article_id) and raw_path_is_plain() and index.article(article_id) is None:
         target = index.resolve_alias(article_id)
         if target and index.catalog().get(target) and index.catalog()[target].is_public:
             return redirect(url_for("public.article", article_id=target), code=301)
-        abort(404)
-    if not snapshot.info.is_public:
-        abort(404)
+    snapshot = public_article(article_id)
     popularity.record_view(article_id)
+    vote = _current_vote(article_id)
+    form = VoteForm(reason=vote.reason if vote else None, comment=vote.comment if vote else None)
+    return render_article(snapshot, form, vote)
+
+
+def render_article(snapshot, form: VoteForm, vote, status: int = 200):
+    index = current_index()
     categories = {c["id"]: c for c in visible_categories(ui_lang())}
-    translations = [t for t in index.translations_of(article_id) if t.is_public]
-    return render_template("public/article.html", article=snapshot,
+    translations = [t for t in index.translations_of(snapshot.info.id) if t.is_public]
+    page = render_template("public/article.html", article=snapshot,
                            category=categories.get(snapshot.info.category),
-                           related=related(index, article_id), translations=translations)
+                           related=related(index, snapshot.info.id), translations=translations,
+                           form=form, vote=vote)
+    return page, status
+
+
+def _current_vote(article_id: str):
+    """The visitor's vote, or None; a failing database only hides it."""
+    try:
+        return feedback.vote_of(visitor_id(), article_id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not read a vote")
+        return None
+
+
+@bp.post("/kb/<path:article_id>/feedback")
+def vote(article_id: str):
+    """Record "Did this help?"; answers JSON to the page script, else redirects back."""
+    snapshot = public_article(article_id)
+    wants_json = request.accept_mimetypes.best == "application/json"
+    form = VoteForm()
+    if form.validate_on_submit() and (form.yes.data or form.no.data or form.send.data):
+        helpful = bool(form.yes.data)
+        try:
+            saved = feedback.record_vote(visitor_id(), article_id, helpful,
+                                         form.reason.data or None, form.comment.data)
+        except feedback.FeedbackError:
+            form.form_errors.append(_("Your answer could not be saved. Please try again."))
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("could not store a vote")
+            form.form_errors.append(_("Your answer could not be saved. Please try again."))
+        else:
+            message = _thanks(saved)
+            if wants_json:
+                return jsonify({"helpful": saved.helpful, "reason": saved.reason,
+                                "ask_reason": not saved.helpful and not form.send.data,
+                                "message": message})
+            flash(message, "feedback")
+            return redirect(url_for("public.article", article_id=article_id,
+                                    _anchor="feedback"), code=303)
+    elif not form.errors:
+        form.form_errors.append(_("Choose “Yes” or “No”."))
+    errors = list(form.form_errors) + [e for field in form for e in field.errors]
+    if wants_json:
+        return jsonify({"errors": [str(e) for e in errors]}), 400
+    return render_article(snapshot, form, _current_vote(article_id), status=400)
+
+
+def _thanks(saved) -> str:
+    if saved.helpful:
+        return _("Thank you! Glad it helped.")
+    if saved.reason or saved.comment:
+        return _("Thank you! We will use your answer to improve this article.")
+    return _("Sorry it did not help. What was wrong?")
 
 
 @bp.get("/search")

@@ -74,7 +74,8 @@ def test_every_form_control_has_a_name(page: Page, base_url):
         unnamed = page.evaluate("""() => [...document.querySelectorAll(
             'input:not([type=hidden]), select, button')].filter(el => {
               const label = el.labels && el.labels.length ? el.labels[0].textContent.trim() : '';
-              return !label && !el.getAttribute('aria-label') && !el.textContent.trim();
+              const value = el.type === 'submit' ? (el.value || '').trim() : '';
+              return !label && !value && !el.getAttribute('aria-label') && !el.textContent.trim();
             }).map(el => el.outerHTML)""")
         assert unnamed == [], path
 
@@ -112,3 +113,21 @@ def test_pages_pass_axe_accessibility_rules(browser, base_url, path):
     }""")
     context.close()
     assert violations == []
+
+
+def test_did_this_help_asks_why_without_reloading(page: Page, base_url):
+    page.goto(base_url + "/kb/account/sbros-parolya")
+    page.evaluate("() => { window.notReloaded = true; }")
+    feedback = page.locator("#feedback")
+    feedback.get_by_role("button", name="Нет").click()
+    expect(feedback.get_by_role("status")).to_have_text(
+        "Жаль, что статья не помогла. Что было не так?")
+    feedback.get_by_label("Устарела").check()
+    feedback.get_by_label("Хотите что-то добавить? (необязательно)").fill("Кнопка называется иначе")
+    feedback.get_by_role("button", name="Отправить").click()
+    expect(feedback.get_by_role("status")).to_have_text(
+        "Спасибо! Ваш ответ поможет улучшить статью.")
+    assert page.evaluate("() => window.notReloaded === true")
+    page.reload()
+    expect(feedback.get_by_role("status")).to_contain_text("статья не помогла")
+    expect(feedback.get_by_label("Устарела")).to_be_checked()
