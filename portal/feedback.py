@@ -50,11 +50,3 @@ def record_vote(visitor_id: str, article_id: str, helpful: bool, reason: str | N
             db.session.rollback()
     raise FeedbackError("the vote could not be stored")
 
-
-def helpfulness(article_id: str) -> tuple[int, int]:
-    """How many visitors said the article helped, and how many said it did not."""
-    rows = db.session.execute(
-        select(Vote.helpful, db.func.count()).where(Vote.article_id == article_id)
-        .group_by(Vote.helpful))
-    counts = {helpful: count for helpful, count in rows}
-    return counts.get(True, 0), counts.get(False, 0)

@@ -239,3 +239,17 @@ def test_an_index_from_before_file_stamps_is_rebuilt_not_a_crash(articles_dir, t
     assert not index.is_current()
     assert len(index.build().added) == 6
     assert ids(search(index, "ошибка 651"))[0] == "internet/net-interneta"
+
+
+def test_one_article_can_be_updated_or_removed_alone(site, articles_dir):
+    from portal.articles import load_article
+
+    path = articles_dir / "account/sbros-parolya.md"
+    path.write_text(path.read_text("utf-8") + "\nЕщё можно позвонить на горячую линию.\n",
+                    encoding="utf-8")
+    site.update_article(load_article(articles_dir, path))
+    assert ids(search(site, "горячая линия")) == ["account/sbros-parolya"]
+    assert site.build().unchanged == 6  # the update recorded the file's new stamp
+    site.remove_article("account/sbros-parolya")
+    assert search(site, "горячая линия").total == 0
+    assert site.article("account/sbros-parolya") is None

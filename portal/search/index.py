@@ -452,12 +452,6 @@ class SearchIndex:
             reviewed=data["reviewed"], keywords=tuple(data["keywords"]),
         )
 
-    def article_text(self, article_id: str) -> str:
-        """The plain text of an indexed article (for snippets), or ''."""
-        with self.searcher() as searcher:
-            doc = _stored(searcher, article_id)
-        return doc["data"]["text"] if doc and doc.get("kind") == KIND_ARTICLE else ""
-
     def resolve_alias(self, old_id: str) -> str | None:
         """The id of the article that lists `old_id` among its aliases."""
         with self.searcher() as searcher:
@@ -486,7 +480,3 @@ class SearchIndex:
             return reverse
 
         return self.derived("translated_by", compute)
-
-    def document_count(self) -> int:
-        """How many articles the index holds."""
-        return len(self.catalog())
