@@ -59,9 +59,21 @@ def test_no_asks_why_then_keeps_reason_and_comment(site):
     assert "Что было не так?" in page and 'class="reasons" hidden' not in page
     vote(client, token, send="Отправить", reason="outdated", comment="  Меню уже другое  ")
     assert votes(site) == [("internet/net-interneta", False, "outdated", "Меню уже другое")]
+    client.get(ARTICLE)  # shows the thanks once
     page = client.get(ARTICLE).get_data(as_text=True)
+    assert "Вы отметили, что статья не помогла." in page
     assert re.search(r'<input checked[^>]* value="outdated"', page)
     assert "Меню уже другое</textarea>" in page
+
+
+def test_only_the_latest_answer_is_acknowledged(site):
+    client = site.test_client()
+    token = csrf_token(client)
+    vote(client, token, no="Нет")  # redirects not followed: two messages queued
+    vote(client, token, send="x", reason="unclear")
+    page = client.get(ARTICLE).get_data(as_text=True)
+    status = page.split('role="status"', 1)[1].split("</p>", 1)[0]
+    assert "Ваш ответ поможет улучшить статью" in status and "Жаль" not in status
 
 
 def test_one_vote_per_visitor_changeable_and_others_count_apart(site):
