@@ -133,9 +133,10 @@ def public_article(article_id: str):
 @bp.get("/kb/<path:article_id>")
 def article(article_id: str):
     index = current_index()
-    if is_valid_id(article_id) and raw_path_is_plain() and index.article(article_id) is None:
+    catalog = index.catalog()  # in memory: the stored snapshot is read once, below
+    if is_valid_id(article_id) and raw_path_is_plain() and article_id not in catalog:
         target = index.resolve_alias(article_id)
-        if target and index.catalog().get(target) and index.catalog()[target].is_public:
+        if target and target in catalog and catalog[target].is_public:
             return redirect(url_for("public.article", article_id=target), code=301)
     snapshot = public_article(article_id)
     popularity.record_view(article_id)
