@@ -152,3 +152,13 @@ def test_a_failing_database_never_breaks_article_pages(make_app, articles_dir):
     client = app.test_client()
     assert client.get("/kb/internet/net-interneta").status_code == 200
     assert client.get("/").status_code == 200
+
+
+def test_sqlite_runs_in_write_ahead_mode_so_readers_never_wait(app):
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
