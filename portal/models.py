@@ -12,12 +12,35 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from .extensions import db
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment in time, stored in UTC and always read back timezone-aware (SQLite keeps
+    no offset, so without this it would hand back naive datetimes)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime: pass an aware one (UTC)")
+            value = value.astimezone(dt.UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
 
 
 class ArticleViewDay(db.Model):
@@ -42,8 +65,8 @@ class Vote(db.Model):
     helpful: Mapped[bool] = mapped_column(Boolean, nullable=False)
     reason: Mapped[str | None] = mapped_column(String(32))
     comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class SearchSession(db.Model):
@@ -53,8 +76,8 @@ class SearchSession(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     visitor_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False,
                                                       index=True)
     #: The first page of the visit and where the visitor came from (another site, a mail).
     entry_page: Mapped[str | None] = mapped_column(String(500))
@@ -71,7 +94,7 @@ class SearchEvent(db.Model):
     uid: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("search_session.id", ondelete="CASCADE"),
                                             nullable=False, index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
     query: Mapped[str] = mapped_column(String(400), nullable=False)
     normalized: Mapped[str] = mapped_column(String(400), nullable=False, index=True)
     corrected: Mapped[str | None] = mapped_column(String(400))
@@ -96,7 +119,7 @@ class ArticleEvent(db.Model):
     uid: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("search_session.id", ondelete="CASCADE"),
                                             nullable=False, index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # view | vote
     article_id: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     #: For a view opened from a results list: that search and the result's rank (1-based).
@@ -142,11 +165,11 @@ class Ticket(db.Model):
     source_page: Mapped[str | None] = mapped_column(String(500))
     #: The search trail as it was when the ticket was sent (JSON).
     trail: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False,
                                                     index=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     #: When the customer may expect the first answer, in business time.
-    answer_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    answer_due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id", cascade="all, delete-orphan")
@@ -164,7 +187,7 @@ class TicketMessage(db.Model):
     author_name: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, nullable=False)
     public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
 
@@ -182,10 +205,10 @@ class OutboxMessage(db.Model):
         ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)  # pending|sent|dead
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False,
                                                          index=True)
     #: A sender claims a message until this time, so two processes never send it twice.
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(String(1000))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -10,6 +10,7 @@ from .index import ArticleInfo
 from .index import BuildReport
 from .index import IndexedArticle
 from .index import SearchIndex
+from .query import normalized_form
 
 __all__ = [
     "ArticleInfo",
@@ -19,6 +20,7 @@ __all__ = [
     "Scope",
     "SearchIndex",
     "SearchResults",
+    "normalized_form",
     "related",
     "search",
     "suggest",

@@ -241,3 +241,15 @@ def _expand(options: dict[tuple[str, ...], float], run: tuple[str, ...], weight:
             _offer(options, (relative,), weight * RELATIVE_WEIGHT)
     for alt, alt_weight in synonyms.items():
         _offer(options, alt, weight * alt_weight)
+
+
+def normalized_form(raw: str | None) -> str:
+    """What a query asks for, for grouping searches: its stems, sorted, so that inflection,
+    word order, ё and stop words do not split "the same" question in two."""
+    parsed = parse(raw)
+    stems = set(parsed.terms())
+    for phrase in parsed.phrase_terms():
+        stems.update(phrase)
+    if stems:
+        return " ".join(sorted(stems))
+    return fold(parsed.text)
