@@ -10,6 +10,7 @@ from flask import Flask
 
 from . import i18n
 from . import knowledge
+from . import outbox
 from . import security
 from . import visitors
 from .config import Defaults
@@ -30,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     visitors.init_app(app)
     knowledge.init_app(app)
+    outbox.init_app(app)
     register_blueprints(app)
     from . import cli
 

@@ -35,6 +35,37 @@ class Defaults:
     #: Days of views that count towards "popular articles" on the home page.
     POPULAR_DAYS = 30
 
+    # Mail to customers and the helpdesk webhook go through the outbox (portal/outbox.py).
+    #: SMTP server for mail to customers; empty means no mail is queued or sent at all.
+    MAIL_SERVER = ""
+    #: SMTP port: 25 plain, 587 with MAIL_USE_TLS, 465 with MAIL_USE_SSL.
+    MAIL_PORT = 25
+    #: Upgrade the connection with STARTTLS after connecting.
+    MAIL_USE_TLS = False
+    #: Speak TLS from the first byte (wins over MAIL_USE_TLS when both are set).
+    MAIL_USE_SSL = False
+    #: Log in with these when MAIL_USERNAME is set.
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    #: The From of every mail, e.g. "Line 0 <support@example.com>"; else MAIL_USERNAME.
+    MAIL_SENDER = ""
+    #: Seconds to wait for the SMTP server on each step.
+    MAIL_TIMEOUT = 10
+    #: Where ticket events are POSTed as JSON; empty means no webhook calls are queued.
+    WEBHOOK_URL = ""
+    #: When set, each call carries X-Line0-Signature: sha256=<HMAC-SHA256 of the body>.
+    WEBHOOK_SECRET = ""
+    #: Seconds to wait for the webhook's answer.
+    WEBHOOK_TIMEOUT = 10
+    #: How often (seconds) a server process's sender looks for messages due for a retry.
+    OUTBOX_POLL_SECONDS = 10
+    #: Failed sends before a message is marked dead (kept; `portal outbox retry` revives it).
+    OUTBOX_MAX_ATTEMPTS = 10
+    #: Wait after the first failure; it doubles after each further one...
+    OUTBOX_BACKOFF_SECONDS = 30
+    #: ...up to this many seconds.
+    OUTBOX_BACKOFF_MAX_SECONDS = 3600
+
 
 def database_url(instance_path: str) -> str:
     """`DATABASE_URL` when set, else SQLite in the instance folder."""
