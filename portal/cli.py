@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
 from . import articles as articles_mod
+from . import outbox
 from .knowledge import current_index
 
 
@@ -88,9 +89,50 @@ def articles_import(src: Path, lang: str, category: str | None, verbose: bool) -
                "Run 'portal index build' to make them searchable.")
 
 
+@click.group("outbox")
+def outbox_group() -> None:
+    """Mail and webhook calls: what waits, what went out, what gave up."""
+
+
+@outbox_group.command("list")
+@click.option("--status", type=click.Choice(outbox.STATUSES), help="Only messages in this state.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="How many of the newest messages to show.")
+@with_appcontext
+def outbox_list(status: str | None, limit: int) -> None:
+    """One line per message, newest first, then how many there are in each state."""
+    view = outbox.overview(status=status, limit=limit)
+    for line in view.messages:
+        click.echo(line.summary())
+    click.echo(f"Outbox: {view.summary()}.")
+
+
+@outbox_group.command("send")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Send at most this many messages.")
+@with_appcontext
+def outbox_send(limit: int) -> None:
+    """Send what is due now (running servers also do this on their own)."""
+    report = outbox.deliver_due(limit=limit)
+    click.echo(f"Outbox: {report.summary()}.")
+
+
+@outbox_group.command("retry")
+@click.argument("message_id", type=int)
+@with_appcontext
+def outbox_retry(message_id: int) -> None:
+    """Put a dead or failing message back in line, due now, with its attempts started over."""
+    try:
+        message = outbox.retry(message_id)
+    except outbox.OutboxError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Message {message.id} is pending again; 'portal outbox send' sends it now.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(index_group)
     app.cli.add_command(articles_group)
+    app.cli.add_command(outbox_group)
 
 
 def main() -> None:
