@@ -11,6 +11,9 @@ from flask_migrate import upgrade
 
 from portal import create_app
 
+from .servers import http_receiver  # noqa: F401
+from .servers import smtp_server  # noqa: F401
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 ARTICLES = {
