@@ -12,6 +12,7 @@ from . import i18n
 from . import knowledge
 from . import outbox
 from . import security
+from . import service_hours
 from . import visitors
 from .config import Defaults
 from .config import database_url
@@ -29,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    service_hours.init_app(app)
     visitors.init_app(app)
     knowledge.init_app(app)
     outbox.init_app(app)

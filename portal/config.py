@@ -66,6 +66,18 @@ class Defaults:
     #: ...up to this many seconds.
     OUTBOX_BACKOFF_MAX_SECONDS = 3600
 
+    # Business hours (portal/service_hours.py), checked at start-up.
+    #: The support team's time zone (IANA name).
+    SUPPORT_TIMEZONE = "Europe/Moscow"
+    #: When the team works: "mon-fri 09:00-18:00; sat 10:00-14:00", or "24/7".
+    SUPPORT_HOURS = "mon-fri 09:00-18:00"
+    #: Dates off: a list of ISO dates or "2027-01-01..2027-01-08, 2027-03-08" (ranges allowed).
+    SUPPORT_HOLIDAYS = ()
+    #: Weekend dates that work: ISO dates, or "2027-11-06 10:00-15:00" with other hours.
+    SUPPORT_WORKING_DAYS = ()
+    #: Business minutes until the first answer, per ticket priority.
+    ANSWER_TARGET_MINUTES = {"urgent": 60, "high": 240, "normal": 480, "low": 960}
+
 
 def database_url(instance_path: str) -> str:
     """`DATABASE_URL` when set, else SQLite in the instance folder."""
