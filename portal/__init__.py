@@ -10,6 +10,7 @@ from flask import Flask
 
 from . import i18n
 from . import knowledge
+from . import limits
 from . import outbox
 from . import security
 from . import service_hours
@@ -30,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    limits.init_app(app)
     service_hours.init_app(app)
     visitors.init_app(app)
     knowledge.init_app(app)

@@ -78,6 +78,21 @@ class Defaults:
     #: Business minutes until the first answer, per ticket priority.
     ANSWER_TARGET_MINUTES = {"urgent": 60, "high": 240, "normal": 480, "low": 960}
 
+    # Rate limits (portal/limits.py; Flask-Limiter reads the RATELIMIT_* keys itself).
+    RATELIMIT_ENABLED = True
+    #: "memory://" counts per server process; "redis://host:6379/0" shares counts between them.
+    RATELIMIT_STORAGE_URI = "memory://"
+    #: X-RateLimit-* and Retry-After headers on limited routes.
+    RATELIMIT_HEADERS_ENABLED = True
+    #: New tickets per client address (Flask-Limiter syntax, ";" between limits).
+    RATELIMIT_TICKETS = "5 per hour;20 per day"
+    #: "Did this help?" votes per client address.
+    RATELIMIT_VOTES = "30 per minute;300 per day"
+    #: Messages a customer adds on a ticket's status page, per client address.
+    RATELIMIT_TICKET_MESSAGES = "20 per hour"
+    #: Reverse proxies in front of the app that set X-Forwarded-For (0: none, trust nothing).
+    PROXY_FIX_X_FOR = 0
+
 
 def database_url(instance_path: str) -> str:
     """`DATABASE_URL` when set, else SQLite in the instance folder."""

@@ -9,8 +9,11 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+
+from ..limits import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -32,25 +35,51 @@ def _default_descriptions() -> dict[int, str]:
         404: _("The page you asked for does not exist, or it was moved."),
         405: _("This page cannot be used that way."),
         413: _("The data sent is larger than this site accepts."),
+        429: _("You sent too many requests. Please wait a few minutes and try again."),
         500: _("The error has been logged. Please try again in a minute."),
     }
+
+
+def _too_many(seconds: int | None) -> str:
+    """What a client that hit a rate limit reads, with when to try again if known."""
+    if seconds is None:
+        return _default_descriptions()[429]
+    if seconds <= 90 * 60:
+        minutes = max(1, round(seconds / 60))
+        return ngettext("You sent too many requests. Please try again in %(num)d minute.",
+                        "You sent too many requests. Please try again in %(num)d minutes.",
+                        minutes)
+    hours = round(seconds / 3600)
+    return ngettext("You sent too many requests. Please try again in %(num)d hour.",
+                    "You sent too many requests. Please try again in %(num)d hours.", hours)
 
 
 def _respond(error: HTTPException):
     code = error.code or 500
     title = _titles().get(code, error.name)
     description = error.description
-    if code == 500 or description == type(error).description:
+    headers = {}
+    if code == 429:
+        # Flask-Limiter describes the limit itself ("30 per 1 minute"): say what to do.
+        seconds = retry_after()
+        description = _too_many(seconds)
+        if seconds is not None:
+            headers["Retry-After"] = str(seconds)
+    elif code == 500 or description == type(error).description:
         # Werkzeug's stock English text: say it in the visitor's language instead.
         description = _default_descriptions().get(code, description)
     if request.path.startswith("/api/"):
-        return jsonify({"error": title, "message": description, "status": code}), code
+        return jsonify({"error": title, "message": description, "status": code}), code, headers
+    if request.accept_mimetypes.best == "application/json":
+        # A page script (e.g. "Did this help?") shows `errors`, as in its own 400 answers.
+        return jsonify({"error": title, "message": description, "status": code,
+                        "errors": [description]}), code, headers
     try:
         page = render_template("error.html", code=code, title=title, description=description)
     except Exception:  # the error page itself must never fail
         log.exception("could not render the error page")
         page = f"{code} {error.name}"
-    return page, code
+    return page, code, headers
 
 
 def init_app(app: Flask) -> None:

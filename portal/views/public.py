@@ -26,6 +26,7 @@ from ..extensions import db
 from ..forms import VoteForm
 from ..i18n import LANGUAGE_COOKIE
 from ..knowledge import current_index
+from ..limits import limit_votes
 from ..search import Scope
 from ..search import related
 from ..search import search as run_search
@@ -167,6 +168,7 @@ def _current_vote(article_id: str):
 
 
 @bp.post("/kb/<path:article_id>/feedback")
+@limit_votes
 def vote(article_id: str):
     """Record "Did this help?"; answers JSON to the page script, else redirects back."""
     snapshot = public_article(article_id)

@@ -1,0 +1,83 @@
+"""Abuse protection: how often one client address may vote, open tickets and write on them.
+
+The limits are named settings (`RATELIMIT_VOTES`, ...), looked up in the app's config on
+each request. Counts live in `RATELIMIT_STORAGE_URI`: in memory each server process counts
+on its own; Redis shares the counts between processes and machines.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import ParamSpec
+from typing import TypeVar
+
+from flask import Flask
+from flask import current_app
+from limits import parse_many
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import limiter
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Settings holding a limit in Flask-Limiter syntax ("5 per hour;20 per day").
+LIMIT_SETTINGS = ("RATELIMIT_TICKETS", "RATELIMIT_VOTES", "RATELIMIT_TICKET_MESSAGES")
+
+
+def _limit(setting: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A decorator limiting POSTs to a view by the limit in `setting`, per client address."""
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
+
+
+def limit_tickets(view: Callable[P, R]) -> Callable[P, R]:
+    """Limit opening tickets (`RATELIMIT_TICKETS`)."""
+    return _limit("RATELIMIT_TICKETS")(view)
+
+
+def limit_votes(view: Callable[P, R]) -> Callable[P, R]:
+    """Limit "Did this help?" votes (`RATELIMIT_VOTES`)."""
+    return _limit("RATELIMIT_VOTES")(view)
+
+
+def limit_ticket_messages(view: Callable[P, R]) -> Callable[P, R]:
+    """Limit messages customers add on a ticket's status page (`RATELIMIT_TICKET_MESSAGES`)."""
+    return _limit("RATELIMIT_TICKET_MESSAGES")(view)
+
+
+def retry_after() -> int | None:
+    """Seconds until the limit this request broke lets the client in again, if one did."""
+    broken = limiter.current_limit if limiter.enabled else None
+    if broken is None or not broken.breached:
+        return None
+    try:
+        reset_at = broken.reset_at  # asks the storage, which may be down
+    except Exception:
+        log.exception("could not read when a rate limit resets")
+        return None
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def init_app(app: Flask) -> None:
+    """Check the limits, trust the configured proxies, then start counting."""
+    for setting in LIMIT_SETTINGS:
+        try:
+            parse_many(app.config[setting])
+        except (ValueError, TypeError):
+            raise ValueError(f"{setting}: cannot read the rate limit {app.config[setting]!r} "
+                             f"(write e.g. '5 per hour;20 per day')") from None
+    hops = app.config["PROXY_FIX_X_FOR"]
+    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+        raise ValueError(f"PROXY_FIX_X_FOR: expected the number of proxies (0 or more), "
+                         f"got {hops!r}")
+    if hops:
+        # Each proxy appends the address it saw; trust only as many as we run ourselves.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
+    # The limiter is one per process, and Flask-Limiter keeps a key prefix read from the
+    # first app's settings; read it from this app's (tests build many apps in one process).
+    limiter._key_prefix = ""
+    limiter.init_app(app)
