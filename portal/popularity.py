@@ -17,22 +17,14 @@ from .models import ArticleViewDay
 log = logging.getLogger(__name__)
 
 
-def record_view(article_id: str, day: dt.date | None = None) -> bool:
-    """Count one view of an article; False (and logged) when the database fails."""
-    day = day or dt.date.today()
+def count_view(article_id: str, day: dt.date) -> None:
+    """Add one view of an article on `day` to the database session (the caller commits)."""
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(ArticleViewDay).values(article_id=article_id, day=day, views=1)
     statement = statement.on_conflict_do_update(
         index_elements=["article_id", "day"], set_={"views": ArticleViewDay.views + 1})
-    try:
-        db.session.execute(statement)
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("could not count a view of %s", article_id)
-        return False
-    return True
+    db.session.execute(statement)
 
 
 def most_viewed(days: int, limit: int, today: dt.date | None = None) -> list[tuple[str, int]]:

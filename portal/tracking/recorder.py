@@ -1,0 +1,131 @@
+"""Writing events off the request path: a queue per process and one writer thread.
+
+A page only puts a record on the queue (microseconds). The writer stores records in
+batches; when the database is slow the queue absorbs it, when the database fails the
+batch is logged and dropped. Either way no page waits for, or breaks on, tracking.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+from flask import Flask
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import db
+from .events import Event
+from .store import store
+
+log = logging.getLogger(__name__)
+BATCH = 200
+_STOP = object()
+
+
+class Recorder:
+    """The process's event queue and its writer thread (started on the first event)."""
+
+    def __init__(self, app: Flask, capacity: int) -> None:
+        self.app = app
+        self.queue: queue.Queue[Event] = queue.Queue(maxsize=capacity)
+        self.dropped = 0
+        self.failed = 0
+        self._pending = 0
+        self._idle = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def put(self, event: Event) -> bool:
+        """Queue an event; False when the queue is full (the event is dropped and counted)."""
+        self._ensure_thread()
+        with self._idle:
+            self._pending += 1
+        try:
+            self.queue.put_nowait(event)
+        except queue.Full:
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+            self.dropped += 1
+            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
+                log.warning("tracking queue full: %d events dropped so far", self.dropped)
+            return False
+        return True
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued event is written (or given up); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then stop the writer (a later event starts a new one)."""
+        self.flush(timeout)
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            self.queue.put(_STOP)
+            thread.join(timeout)
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="tracking-writer",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self.queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    event = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if event is _STOP:
+                    self.queue.put(_STOP)  # stop after writing this batch
+                    break
+                batch.append(event)
+            try:
+                with self.app.app_context():
+                    self._write(batch)
+            except Exception:  # the writer must survive anything
+                log.exception("tracking writer failed on %d events", len(batch))
+            finally:
+                with self._idle:
+                    self._pending -= len(batch)
+                    self._idle.notify_all()
+
+    def _write(self, batch: list[Event]) -> None:
+        """Store the batch in one transaction; if one event is at fault, event by event."""
+        try:
+            for event in batch:
+                store(event)
+            db.session.commit()
+            return
+        except OperationalError:
+            # The database is down or locked for too long: nothing in this batch will fit.
+            db.session.rollback()
+            self.failed += len(batch)
+            log.exception("database unavailable: %d tracking events dropped", len(batch))
+            return
+        except Exception:
+            db.session.rollback()
+            if len(batch) == 1:
+                self.failed += 1
+                log.exception("could not store a %s event", type(batch[0]).__name__)
+                return
+        for event in batch:
+            self._write([event])
