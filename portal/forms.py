@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField
+from wtforms import EmailField
+from wtforms import HiddenField
 from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import Optional
+from wtforms.validators import ValidationError
 
 from .feedback import MAX_COMMENT
 from .feedback import REASONS
+from .service_hours import calendar
+from .tickets import MAX_MESSAGE
+from .tickets import URGENCIES
+
+MAX_DESCRIPTION = 10_000
+MAX_ERROR_TEXT = 5_000
 
 
 def reason_choices() -> list[tuple[str, str]]:
@@ -34,3 +51,92 @@ class VoteForm(FlaskForm):
     comment = TextAreaField(_l("Anything to add? (optional)"),
                             validators=[Optional(), Length(max=MAX_COMMENT)])
     send = SubmitField(_l("Send"))
+
+
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def clean_text(value):
+    """Text as people typed it, minus what no one types: NUL and other control characters
+    (PostgreSQL refuses NUL) and lone surrogates; line ends kept, ends trimmed."""
+    if not isinstance(value, str):
+        return value
+    return _UNSAFE_CHARS.sub("", value.replace("\r\n", "\n")).strip()
+
+
+def urgency_choices() -> list[tuple[str, str]]:
+    labels = {
+        "low": _l("Low — it can wait"),
+        "normal": _l("Normal"),
+        "high": _l("High — it gets in the way of my work"),
+        "critical": _l("Critical — nothing works at all"),
+    }
+    return [(urgency, labels[urgency]) for urgency in URGENCIES]
+
+
+class NotInTheFuture:
+    """A moment that has already happened (a few minutes of clock skew allowed)."""
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            return
+        moment = field.data
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=calendar().zone)
+        if moment > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10):
+            raise ValidationError(_l("This date is in the future."))
+        if moment.year < 2000:
+            raise ValidationError(_l("This date is too far in the past."))
+
+
+class TicketForm(FlaskForm):
+    """"Still need help?": what line 1 needs to answer without asking again."""
+
+    name = StringField(_l("Your name"), filters=[clean_text],
+                       validators=[DataRequired(_l("Tell us your name.")), Length(max=200)])
+    email = EmailField(_l("E-mail"), filters=[clean_text], validators=[
+        DataRequired(_l("We need your e-mail to answer you.")), Length(max=320),
+        Email(_l("This does not look like an e-mail address."), check_deliverability=False,
+              allow_smtputf8=True)])
+    subject = StringField(_l("Subject"), filters=[clean_text], validators=[
+        DataRequired(_l("Describe the problem in a few words.")), Length(min=3, max=200)])
+    description = TextAreaField(_l("What happened?"), filters=[clean_text], validators=[
+        DataRequired(_l("Tell us what you did and what went wrong.")),
+        Length(max=MAX_DESCRIPTION)])
+    category = SelectField(_l("Product or topic"), choices=[], validate_choice=True)
+    version = StringField(_l("Program or firmware version"), filters=[clean_text],
+                          validators=[Optional(), Length(max=100)])
+    os = StringField(_l("Operating system or device"), filters=[clean_text],
+                     validators=[Optional(), Length(max=100)])
+    occurred_at = DateTimeLocalField(_l("When did it happen?"), format="%Y-%m-%dT%H:%M",
+                                     validators=[Optional(), NotInTheFuture()])
+    error_text = TextAreaField(_l("Exact error text, if there was one"), filters=[clean_text],
+                               validators=[Optional(), Length(max=MAX_ERROR_TEXT)])
+    urgency = RadioField(_l("How urgent is it for you?"), choices=urgency_choices,
+                         default="normal", validate_choice=True,
+                         validators=[DataRequired(_l("Choose how urgent it is."))])
+    #: Left empty by people (it is hidden); bots that fill every field fill it in.
+    website = StringField(_l("Leave this field empty"))
+    came_from = HiddenField(filters=[clean_text], validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Send the request"))
+
+    def validate_website(self, field) -> None:
+        if field.data:
+            raise ValidationError(_l("This request looks automatic. Leave the field "
+                                     "“Leave this field empty” empty and send it again."))
+
+
+class TicketMessageForm(FlaskForm):
+    """The customer writes again on the status page."""
+
+    token = HiddenField(validators=[DataRequired()])
+    body = TextAreaField(_l("Your message"), filters=[clean_text], validators=[
+        DataRequired(_l("Write your message.")), Length(max=MAX_MESSAGE)])
+    send = SubmitField(_l("Send"))
+
+
+class SolvedForm(FlaskForm):
+    """"My problem is solved" on the status page."""
+
+    token = HiddenField(validators=[DataRequired()])
+    solved = SubmitField(_l("My problem is solved"))

@@ -150,7 +150,7 @@ class Ticket(db.Model):
     guessed_category: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[str | None] = mapped_column(String(100))
     os: Mapped[str | None] = mapped_column(String(100))
-    occurred_at: Mapped[str | None] = mapped_column(String(100))
+    occurred_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     error_text: Mapped[str | None] = mapped_column(Text)
     urgency: Mapped[str] = mapped_column(String(16), nullable=False)
     priority: Mapped[str] = mapped_column(String(16), nullable=False, index=True)

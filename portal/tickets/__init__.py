@@ -1,0 +1,37 @@
+"""Tickets: what line 1 gets when self-help did not solve the problem."""
+
+from .notify import due_phrase
+from .notify import ticket_data
+from .rules import CUSTOMER_CAN_WRITE
+from .rules import MAX_MESSAGE
+from .rules import STATUSES
+from .rules import URGENCIES
+from .rules import Created
+from .rules import TicketError
+from .rules import TicketRequest
+from .rules import add_customer_message
+from .rules import create_ticket
+from .rules import find_ticket
+from .rules import mark_solved
+from .rules import public_messages
+from .rules import trail_of
+from .triage import PRIORITIES
+
+__all__ = [
+    "CUSTOMER_CAN_WRITE",
+    "MAX_MESSAGE",
+    "PRIORITIES",
+    "STATUSES",
+    "URGENCIES",
+    "Created",
+    "TicketError",
+    "TicketRequest",
+    "add_customer_message",
+    "create_ticket",
+    "due_phrase",
+    "find_ticket",
+    "mark_solved",
+    "public_messages",
+    "ticket_data",
+    "trail_of",
+]

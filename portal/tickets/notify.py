@@ -1,0 +1,76 @@
+"""What a new ticket sends out: the customer's confirmation mail and the helpdesk webhook.
+Both are queued in the ticket's transaction and go out through the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+
+from babel.dates import format_date
+from babel.dates import format_time
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .. import outbox
+from ..models import Ticket
+from ..service_hours import calendar
+from ..service_hours import describe_due
+
+log = logging.getLogger(__name__)
+
+
+def ticket_data(ticket: Ticket, with_trail: bool = True) -> dict:
+    """The ticket as plain data, for the webhook and the API."""
+    data = {
+        "number": ticket.number, "status": ticket.status, "line": ticket.line,
+        "priority": ticket.priority,
+        "priority_reasons": ticket.priority_reasons.split(",") if ticket.priority_reasons
+        else [],
+        "mass_incident": ticket.mass_incident, "subject": ticket.subject,
+        "description": ticket.description, "name": ticket.name, "email": ticket.email,
+        "category": ticket.category, "guessed_category": ticket.guessed_category,
+        "version": ticket.version, "os": ticket.os,
+        "occurred_at": ticket.occurred_at.isoformat() if ticket.occurred_at else None,
+        "error_text": ticket.error_text, "urgency": ticket.urgency, "lang": ticket.lang,
+        "created_at": ticket.created_at.isoformat(),
+        "answer_due_at": ticket.answer_due_at.isoformat() if ticket.answer_due_at else None,
+    }
+    if with_trail:
+        data["trail"] = json.loads(ticket.trail or "{}")
+    return data
+
+
+def due_phrase(due: dt.datetime, now: dt.datetime) -> str:
+    """When the answer is due, in words and in the support team's time zone:
+    "today by 15:30 (Europe/Moscow)"."""
+    support = calendar()
+    when = describe_due(due, now, support)
+    locale = str(get_locale() or "en")
+    time = format_time(when.at, "HH:mm", locale=locale)
+    zone = support.zone.key
+    if when.when in ("past", "today"):
+        return _("today by %(time)s (%(zone)s time)", time=time, zone=zone)
+    if when.when == "tomorrow":
+        return _("tomorrow by %(time)s (%(zone)s time)", time=time, zone=zone)
+    return _("by %(date)s, %(time)s (%(zone)s time)",
+             date=format_date(when.at.date(), "d MMMM", locale=locale), time=time, zone=zone)
+
+
+def queue_created(ticket: Ticket, status_url: str) -> None:
+    """Queue the confirmation mail and the `ticket.created` webhook call."""
+    with force_locale(ticket.lang):
+        due_text = due_phrase(ticket.answer_due_at, ticket.created_at)
+        subject = _("Your request %(number)s: %(subject)s", number=ticket.number,
+                    subject=ticket.subject)
+        text = render_template("mail/ticket_created.txt", ticket=ticket, status_url=status_url,
+                               due_text=due_text)
+    try:
+        outbox.queue_mail(ticket.email, " ".join(subject.split()), text, ticket_id=ticket.id)
+    except outbox.OutboxError:
+        # An address the form accepted but mail cannot carry: the ticket still counts.
+        log.warning("ticket %s: no confirmation mail for this address", ticket.number)
+    outbox.queue_webhook("ticket.created", {"ticket": ticket_data(ticket),
+                                            "status_url": status_url}, ticket_id=ticket.id)
