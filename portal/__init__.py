@@ -14,6 +14,7 @@ from . import limits
 from . import outbox
 from . import security
 from . import service_hours
+from . import tracking
 from . import visitors
 from .config import Defaults
 from .config import database_url
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limits.init_app(app)
     service_hours.init_app(app)
     visitors.init_app(app)
+    tracking.init_app(app)
     knowledge.init_app(app)
     outbox.init_app(app)
     register_blueprints(app)
@@ -71,7 +73,9 @@ def register_blueprints(app: Flask) -> None:
     from .views import api
     from .views import errors
     from .views import public
+    from .views import tickets
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(tickets.bp)
     errors.init_app(app)

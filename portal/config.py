@@ -82,6 +82,9 @@ class Defaults:
     RATELIMIT_ENABLED = True
     #: "memory://" counts per server process; "redis://host:6379/0" shares counts between them.
     RATELIMIT_STORAGE_URI = "memory://"
+    #: When the limit storage (Redis) fails, count in memory meanwhile and never fail a page.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: X-RateLimit-* and Retry-After headers on limited routes.
     RATELIMIT_HEADERS_ENABLED = True
     #: New tickets per client address (Flask-Limiter syntax, ";" between limits).
@@ -92,6 +95,20 @@ class Defaults:
     RATELIMIT_TICKET_MESSAGES = "20 per hour"
     #: Reverse proxies in front of the app that set X-Forwarded-For (0: none, trust nothing).
     PROXY_FIX_X_FOR = 0
+    #: Bearer token for GET /api/v1/reports/gaps; empty turns that endpoint off.
+    REPORTS_API_TOKEN = ""
+    #: Ticket numbers customers quote: "INC-000042".
+    TICKET_NUMBER_PREFIX = "INC"
+    #: How many strongly negative words (or shouting) raise a ticket's priority one step.
+    NEGATIVE_WORDING_THRESHOLD = 2
+    #: A possible mass incident: this many similar tickets within the last hour (this one
+    #: included), or this many similar failed searches.
+    SURGE_TICKETS = 3
+    SURGE_FAILED_SEARCHES = 10
+    #: Record searches, clicks, views and votes (anonymously) for the gaps report.
+    TRACKING_ENABLED = True
+    #: Events waiting for the database in one process; beyond this they are dropped.
+    TRACKING_QUEUE_SIZE = 10_000
 
 
 def database_url(instance_path: str) -> str:

@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hmac
+import logging
+import time
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import jsonify
 from flask import request
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
 
+from .. import tickets
+from .. import tracking
 from ..articles import is_valid_id
 from ..extensions import csrf
 from ..knowledge import current_index
+from ..limits import limit_tickets
 from ..search import Scope
 from ..search import search as run_search
 from ..search import suggest as run_suggest
+from ..service_hours import calendar
+from ..visitors import known_visitor
 from .params import category_arg
 from .params import int_arg
 from .params import lang_arg
 from .params import text_arg
 from .public import raw_path_is_plain
+from .public import track_search
 from .public import ui_lang
 from .public import visible_categories
+from .tickets import new_form
+from .tickets import open_ticket
+from .tickets import status_url
 
+log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
@@ -37,8 +57,12 @@ def search():
     lang = lang_arg()
     category = category_arg({c["id"] for c in visible_categories(ui_lang())})
     exact = request.args.get("exact") in ("1", "true")
+    started = time.perf_counter()
     results = run_search(current_index(), query, Scope(lang=lang, category=category),
                          page=page, per_page=limit, allow_correction=not exact)
+    if known_visitor():
+        # A widget in a customer's browser: its searches belong to the visit.
+        track_search(results, time.perf_counter() - started, lang, category, "api")
     return jsonify({
         "query": results.query,
         "total": results.total,
@@ -92,3 +116,91 @@ def article(article_id: str):
         "toc": [{"level": level, "anchor": anchor, "title": title}
                 for level, anchor, title in snapshot.toc],
     })
+
+
+TICKET_FIELDS = ("name", "email", "subject", "description", "category", "version", "os",
+                 "occurred_at", "error_text", "urgency")
+
+
+@bp.post("/tickets")
+@limit_tickets
+def create_ticket():
+    """Open a ticket from a widget: the form's fields as JSON, the same validation; the trail
+    of the visitor cookie sent along is attached. Answers `{"number", "status_url"}`."""
+    if not request.is_json:
+        abort(415, _("Send the ticket as JSON (Content-Type: application/json)."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, _("The body must be a JSON object."))
+    errors = {key: [_("Must be text.")] for key, value in body.items()
+              if key in TICKET_FIELDS and value is not None and not isinstance(value, str)}
+    unknown = sorted(set(body) - set(TICKET_FIELDS))
+    if unknown:
+        errors["_unknown"] = [_("Unknown field: %(name)s", name=name[:50]) for name in unknown[:10]]
+    if errors:
+        return jsonify({"error": _("The ticket was not accepted."), "errors": errors}), 400
+    data = MultiDict({"category": "", "urgency": "normal"})
+    data.update({key: value for key, value in body.items() if isinstance(value, str)})
+    if data.get("occurred_at"):
+        data["occurred_at"] = _local_minutes(data["occurred_at"])
+    form = new_form(formdata=data, meta={"csrf": False})
+    if not form.validate():
+        return jsonify({"error": _("The ticket was not accepted."),
+                        "errors": {name: [str(e) for e in errs]
+                                   for name, errs in form.errors.items()}}), 400
+    try:
+        created = open_ticket(form, _widget_page())
+    except SQLAlchemyError:
+        log.exception("could not store a ticket from the API")
+        abort(503, _("The ticket could not be saved right now. Please send it again."))
+    return jsonify({"number": created.ticket.number,
+                    "status_url": status_url(created.ticket.number, created.token)}), 201
+
+
+def _widget_page() -> str | None:
+    """The page the widget was on, without its query string (it may hold someone's data)."""
+    if not request.referrer:
+        return None
+    parts = urlsplit(request.referrer)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:500] or None
+
+
+def _local_minutes(text: str) -> str:
+    """An ISO 8601 moment as the form's "YYYY-MM-DDTHH:MM" in the support team's zone
+    (a moment without a zone is taken as already local); anything else is left to fail."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(calendar().zone)
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+@bp.get("/tickets/<number>")
+def ticket(number: str):
+    """The ticket with its trail and public messages, for the holder of its status token."""
+    found = tickets.find_ticket(number, request.args.get("token", ""))
+    if found is None:
+        abort(404)
+    data = tickets.ticket_data(found)
+    data["messages"] = [{"author": m.author, "body": m.body, "at": m.created_at.isoformat()}
+                        for m in tickets.public_messages(found)]
+    return jsonify(data)
+
+
+@bp.get("/reports/gaps")
+def gaps_report():
+    """The gaps report as JSON for the expert console and outside tools. Until staff
+    accounts exist it needs `Authorization: Bearer <REPORTS_API_TOKEN>`."""
+    expected = current_app.config["REPORTS_API_TOKEN"]
+    sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected:
+        abort(404)
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(401, _("A valid reports token is required."))
+    days = int_arg("days", 30, 1, 3650)
+    limit = int_arg("limit", 50, 1, 1000)
+    now = dt.datetime.now(dt.UTC)
+    found = tracking.gaps(now - dt.timedelta(days=days), now=now, limit=limit)
+    return jsonify({"since_days": days, "gaps": [gap.as_dict() for gap in found]})

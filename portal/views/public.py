@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -21,7 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import feedback
 from .. import popularity
+from .. import tracking
 from ..articles import is_valid_id
+from ..extensions import csrf
 from ..extensions import db
 from ..forms import VoteForm
 from ..i18n import LANGUAGE_COOKIE
@@ -30,6 +33,8 @@ from ..limits import limit_votes
 from ..search import Scope
 from ..search import related
 from ..search import search as run_search
+from ..visitors import event_context
+from ..visitors import is_event_uid
 from ..visitors import visitor_id
 from .params import category_arg
 from .params import int_arg
@@ -41,6 +46,8 @@ bp = Blueprint("public", __name__)
 
 CATEGORY_PAGE_SIZE = 50
 POPULAR_COUNT = 8
+#: Lists whose links name themselves with `?via=` (search results carry their search).
+LINK_VIAS = ("suggest", "related", "ticket_form")
 
 
 def ui_lang() -> str:
@@ -140,20 +147,51 @@ def article(article_id: str):
         if target and target in catalog and catalog[target].is_public:
             return redirect(url_for("public.article", article_id=target), code=301)
     snapshot = public_article(article_id)
-    popularity.record_view(article_id)
+    opened = _opened(article_id)
+    tracking.track_event(opened)
     vote = _current_vote(article_id)
     form = VoteForm(reason=vote.reason if vote else None, comment=vote.comment if vote else None)
-    return render_article(snapshot, form, vote)
+    return render_article(snapshot, form, vote, view_uid=opened.uid)
 
 
-def render_article(snapshot, form: VoteForm, vote, status: int = 200):
+def _opened(article_id: str) -> tracking.ArticleOpened:
+    """The view of an article, crediting the search result (`s`, `r`) or the list it was
+    picked from (`via`). Odd values are ignored: a shared link must always open."""
+    search_uid = request.args.get("s", "")
+    if is_event_uid(search_uid):
+        rank = request.args.get("r", "")
+        return tracking.ArticleOpened(
+            **event_context(), article_id=article_id, via="search", search_uid=search_uid,
+            rank=int(rank) if rank.isascii() and rank.isdigit() and 0 < int(rank[:5]) <= 1000
+            else None)
+    via = request.args.get("via", "")
+    return tracking.ArticleOpened(**event_context(), article_id=article_id,
+                                  via=via if via in LINK_VIAS else "direct")
+
+
+@bp.post("/kb/<path:article_id>/read")
+@csrf.exempt
+def read(article_id: str):
+    """The article page reports how long it was in view (sent with navigator.sendBeacon)."""
+    view_uid = request.form.get("view", "")
+    seconds = request.form.get("ms", "")
+    if (not is_valid_id(article_id) or not is_event_uid(view_uid) or not seconds.isascii()
+            or not seconds.isdigit() or len(seconds) > 9):
+        abort(400)
+    tracking.track_event(tracking.ArticleRead(
+        visitor_id=visitor_id(), view_uid=view_uid,
+        dwell_ms=min(int(seconds), tracking.MAX_DWELL_MS)))
+    return "", 204
+
+
+def render_article(snapshot, form: VoteForm, vote, status: int = 200, view_uid: str | None = None):
     index = current_index()
     categories = {c["id"]: c for c in visible_categories(ui_lang())}
     translations = [t for t in index.translations_of(snapshot.info.id) if t.is_public]
     page = render_template("public/article.html", article=snapshot,
                            category=categories.get(snapshot.info.category),
                            related=related(index, snapshot.info.id), translations=translations,
-                           form=form, vote=vote)
+                           form=form, vote=vote, view_uid=view_uid)
     return page, status
 
 
@@ -186,6 +224,9 @@ def vote(article_id: str):
             log.exception("could not store a vote")
             form.form_errors.append(_("Your answer could not be saved. Please try again."))
         else:
+            tracking.track_event(tracking.ArticleVoted(
+                **event_context(), article_id=article_id, helpful=saved.helpful,
+                reason=saved.reason))
             message = _thanks(saved)
             if wants_json:
                 return jsonify({"helpful": saved.helpful, "reason": saved.reason,
@@ -219,10 +260,26 @@ def search():
     exact = request.args.get("exact") == "1"
     per_page = current_app.config["RESULTS_PER_PAGE"]
     scope = Scope(lang=lang, category=category, prefer_lang=ui_lang())
+    started = time.perf_counter()
     results = run_search(current_index(), query, scope,
                          page=page, per_page=per_page, allow_correction=not exact)
+    search_uid = track_search(results, time.perf_counter() - started, lang, category, "page")
     return render_template("public/search.html", results=results, lang=lang,
-                           category=category, categories=visible_categories(ui_lang()))
+                           category=category, categories=visible_categories(ui_lang()),
+                           search_uid=search_uid)
+
+
+def track_search(results, seconds: float, lang: str | None, category: str | None,
+                 source: str) -> str | None:
+    """Record a search (a new query, not another page of one); its uid for result links."""
+    if not results.query or results.page > 1:
+        return None
+    event = tracking.SearchMade.of(
+        results.query, results.total, seconds * 1000,
+        corrected=results.corrected, correction=results.correction_kinds, lang=lang,
+        category=category, source=source, **event_context())
+    tracking.track_event(event)
+    return event.uid
 
 
 @bp.get("/language/<code>")

@@ -34,10 +34,11 @@
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", "false");
         li.textContent = s.title;  // never innerHTML: titles are text
-        li.dataset.url = s.url;
+        // Tell the article page the visitor picked it from the suggestions.
+        li.dataset.url = s.url + (s.url.indexOf("?") < 0 ? "?" : "&") + "via=suggest";
         li.addEventListener("mousedown", function (event) {
           event.preventDefault();
-          window.location.href = s.url;
+          window.location.href = li.dataset.url;
         });
         list.appendChild(li);
       });
