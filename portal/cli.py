@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from flask.cli import with_appcontext
 
 from . import articles as articles_mod
 from . import outbox
+from . import tracking
 from .knowledge import current_index
 
 
@@ -129,10 +133,58 @@ def outbox_retry(message_id: int) -> None:
     click.echo(f"Message {message.id} is pending again; 'portal outbox send' sends it now.")
 
 
+@click.group("report")
+def report_group() -> None:
+    """Reports for the people who write articles."""
+
+
+@report_group.command("gaps")
+@click.option("--since", "days", type=click.IntRange(1, 3650), default=30, show_default=True,
+              help="Look at searches of the last DAYS days.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Show at most this many gaps.")
+@click.option("--csv", "as_csv", is_flag=True, help="Write CSV (all columns) instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="Write JSON, as the API returns it.")
+@with_appcontext
+def report_gaps(days: int, limit: int, as_csv: bool, as_json: bool) -> None:
+    """Failed searches grouped by what they asked, the most failures first."""
+    now = dt.datetime.now(dt.UTC)
+    found = tracking.gaps(now - dt.timedelta(days=days), now=now, limit=limit)
+    if as_json:
+        click.echo(json.dumps({"since_days": days, "gaps": [g.as_dict() for g in found]},
+                              ensure_ascii=False, indent=2))
+    elif as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(GAP_COLUMNS)
+        for gap in found:
+            writer.writerow(gap_row(gap))
+    else:
+        for gap in found:
+            outcomes = ", ".join(f"{k} {v}" for k, v in sorted(gap.outcomes.items()))
+            click.echo(f"{gap.failures:>5} of {gap.searches:<5} {gap.failure_rate:>4.0%}  "
+                       f"{gap.label[:50]:<50}  {outcomes}")
+    click.echo(f"{len(found)} gaps in the last {days} days.", err=True)
+
+
+GAP_COLUMNS = ("query", "normalized", "failures", "searches", "failure_rate", "first_seen",
+               "last_seen", "samples", "no_results", "not_opened", "voted_no", "ticket",
+               "outcome_ticket", "outcome_found_later", "outcome_left", "outcome_pending")
+
+
+def gap_row(gap: tracking.Gap) -> list:
+    data = gap.as_dict()
+    return ([data["query"], data["normalized"], data["failures"], data["searches"],
+             data["failure_rate"], data["first_seen"], data["last_seen"],
+             " | ".join(data["samples"])]
+            + [gap.kinds.get(kind, 0) for kind in tracking.FAILURE_KINDS]
+            + [gap.outcomes.get(outcome, 0) for outcome in tracking.OUTCOMES])
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(index_group)
     app.cli.add_command(articles_group)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(report_group)
 
 
 def main() -> None:

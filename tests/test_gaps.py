@@ -1,0 +1,157 @@
+"""Failed searches and the gaps report, from what visitors really do on the site."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+
+import pytest
+
+from portal import tracking
+from portal.tracking.analysis import judge
+from portal.tracking.analysis import load_visits
+
+from .conftest import database_urls
+from .test_tickets import csrf_token
+from .test_tickets import result_links
+from .test_tickets import send_ticket
+
+LATER = dt.timedelta(minutes=31)  # every visit in the test is over by then
+
+
+def report(app, later: dt.timedelta = LATER) -> dict[str, tracking.Gap]:
+    with app.app_context():
+        assert tracking.flush()
+        now = dt.datetime.now(dt.UTC) + later
+        return {gap.normalized: gap for gap in tracking.gaps(now - dt.timedelta(days=1), now=now)}
+
+
+def verdicts(app, later: dt.timedelta = LATER) -> list[tuple[str, str | None, str | None]]:
+    """(query, failure, outcome) for every search, in order."""
+    with app.app_context():
+        assert tracking.flush()
+        now = dt.datetime.now(dt.UTC) + later
+        found = []
+        for visit in load_visits(range(1, 100)):
+            found += [(v.search.query, "pending" if v.pending else v.failure, v.outcome)
+                      for v in judge(visit, now)]
+        return found
+
+
+def open_result(client, query: str, rank: int = 1) -> str:
+    """Search, open the result at `rank`; the article page's HTML."""
+    page = client.get("/search", query_string={"q": query}).get_data(as_text=True)
+    return client.get(result_links(page)[rank - 1]).get_data(as_text=True)
+
+
+def vote(client, article_page: str, helpful: bool, reason: str | None = None) -> None:
+    article = re.search(r'action="(/kb/[^"]+/feedback)"', article_page).group(1)
+    data = {"csrf_token": csrf_token(article_page), "yes" if helpful else "no": "1"}
+    if reason:
+        data["reason"] = reason
+    assert client.post(article, data=data).status_code == 303
+
+
+def test_a_search_without_results_failed_and_the_visitor_left(client, app):
+    client.get("/search?q=телепорт")
+    assert verdicts(app) == [("телепорт", "no_results", "left")]
+
+
+def test_a_search_nobody_opened_failed_and_a_later_one_found_it(client, app):
+    client.get("/search?q=роутер")
+    open_result(client, "сбросить пароль")
+    assert verdicts(app) == [("роутер", "not_opened", "found_later"),
+                             ("сбросить пароль", None, None)]
+
+
+def test_a_result_voted_unhelpful_means_the_search_failed(client, app):
+    vote(client, open_result(client, "роутер"), helpful=False, reason="not_solved")
+    assert verdicts(app) == [("роутер", "voted_no", "left")]
+
+
+def test_a_visit_ending_in_a_ticket_fails_its_searches_unless_one_was_voted_helpful(client,
+                                                                                   app):
+    vote(client, open_result(client, "сбросить пароль"), helpful=True)
+    open_result(client, "роутер")  # read, no vote
+    send_ticket(client, subject="Роутер так и не заработал")
+    assert verdicts(app) == [("сбросить пароль", None, None), ("роутер", "ticket", "ticket")]
+    [gap] = report(app).values()
+    assert gap.ticket_ids == [1] and gap.outcomes == {"ticket": 1}
+
+
+def test_while_the_visit_goes_on_an_unopened_search_is_not_judged_yet(client, app):
+    client.get("/search?q=роутер")
+    assert verdicts(app, later=dt.timedelta(0)) == [("роутер", "pending", None)]
+    assert report(app, later=dt.timedelta(0)) == {}
+    assert verdicts(app) == [("роутер", "not_opened", "left")]
+
+
+def test_reading_another_article_for_long_counts_as_finding_something(client, app):
+    client.get("/search?q=телепорт")
+    page = client.get("/kb/account/sbros-parolya").get_data(as_text=True)
+    view = re.search(r'data-view="([\w-]+)"', page).group(1)
+    client.post("/kb/account/sbros-parolya/read", data={"view": view, "ms": "60000"})
+    assert verdicts(app) == [("телепорт", "no_results", "found_later")]
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_failures_are_grouped_by_what_was_asked(make_app, articles_dir, database):
+    app = make_app(articles_dir, database)
+    for query in ("Телепорт сломался", "телепорты сломались", "сломался телепорт",
+                  "Телепорт  сломался"):
+        app.test_client().get("/search", query_string={"q": query})
+    open_result(app.test_client(), "пароль")  # found and opened: not a gap
+    gaps = report(app)
+    assert list(gaps) == ["слома телепорт"]  # stems, sorted: inflection and order do not split
+    gap = gaps["слома телепорт"]
+    assert gap.failures == 4 and gap.searches == 4 and gap.failure_rate == 1.0
+    assert gap.samples[0] == "Телепорт сломался"  # typed twice (spaces are folded)
+    assert set(gap.samples) == {"Телепорт сломался", "телепорты сломались", "сломался телепорт"}
+    assert sum(gap.kinds.values()) == 4 and gap.outcomes == {"left": 4}
+    assert gap.first_seen <= gap.last_seen
+
+
+def test_the_failure_rate_counts_the_searches_that_worked(app):
+    for _visitor in range(3):
+        app.test_client().get("/search?q=роутер")  # nobody opens anything
+    open_result(app.test_client(), "роутер")
+    [gap] = report(app).values()
+    assert (gap.failures, gap.searches, gap.failure_rate) == (3, 4, 0.75)
+
+
+def test_the_report_command_prints_a_table_csv_and_json(client, app):
+    client.get("/search?q=телепорт")
+    with app.app_context():
+        assert tracking.flush()
+    runner = app.test_cli_runner()
+    table = runner.invoke(args=["report", "gaps", "--since", "7"])
+    assert table.exit_code == 0 and "телепорт" in table.output and "1 gaps" in table.output
+    as_csv = runner.invoke(args=["report", "gaps", "--csv"])
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert rows[0]["query"] == "телепорт" and rows[0]["no_results"] == "1"
+    as_json = json.loads(runner.invoke(args=["report", "gaps", "--json"]).stdout)
+    assert as_json["gaps"][0]["samples"] == ["телепорт"]
+
+
+def test_the_report_as_json_needs_the_reports_token(make_app, articles_dir):
+    app = make_app(articles_dir, REPORTS_API_TOKEN="s3cret-token")
+    client = app.test_client()
+    client.get("/search?q=телепорт")
+    with app.app_context():
+        assert tracking.flush()
+    assert client.get("/api/v1/reports/gaps").status_code == 401
+    assert client.get("/api/v1/reports/gaps",
+                      headers={"Authorization": "Bearer nope"}).status_code == 401
+    data = client.get("/api/v1/reports/gaps?days=7",
+                      headers={"Authorization": "Bearer s3cret-token"}).get_json()
+    assert data["since_days"] == 7
+    assert data["gaps"][0]["query"] == "телепорт"
+    assert data["gaps"][0]["kinds"] == {"no_results": 1}
+
+
+def test_without_a_reports_token_the_endpoint_does_not_exist(client):
+    assert client.get("/api/v1/reports/gaps",
+                      headers={"Authorization": "Bearer "}).status_code == 404
