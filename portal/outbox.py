@@ -497,8 +497,19 @@ def flush(timeout: float = 5.0) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its background sender; the thread starts on the first `kick`."""
+    """Give the app its background sender; the thread starts on the first `kick` (or the
+    first request, so messages left pending by a restart go out without waiting)."""
+    if app.config["MAIL_SERVER"] and not (app.config["MAIL_SENDER"] or app.config["MAIL_USERNAME"]):
+        raise ValueError("MAIL_SENDER: set the From address of mail (e.g. "
+                         "'Support <support@example.com>') when MAIL_SERVER is set")
     app.extensions["outbox"] = _Sender(app)
+    started = []
+
+    @app.before_request
+    def _start_sender() -> None:
+        if not started:
+            started.append(True)
+            kick()
 
 
 def kick() -> None:
