@@ -10,6 +10,7 @@ import pytest
 from flask_migrate import upgrade
 
 from portal import create_app
+from portal import outbox
 
 from .servers import http_receiver  # noqa: F401
 from .servers import smtp_server  # noqa: F401
@@ -143,7 +144,9 @@ def articles_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_app(tmp_path: Path):
-    """Build an app over an articles folder, with its own index and migrated database."""
+    """Build an app over an articles folder, with its own index and migrated database.
+    Afterwards its background writers stop and a shared PostgreSQL database is emptied."""
+    made = []
 
     def factory(articles: Path, database: str = "sqlite", **config):
         if database == "postgresql":
@@ -160,18 +163,22 @@ def make_app(tmp_path: Path):
         }
         settings.update(config)
         app = create_app(settings)
+        made.append(app)
         with app.app_context():
             upgrade()
         return app
 
-    return factory
+    yield factory
+    for app in made:
+        app.extensions["tracking"].close()
+        with app.app_context():
+            outbox.stop()
+        _drop_tables(app)
 
 
 @pytest.fixture
 def app(make_app, articles_dir):
-    app = make_app(articles_dir)
-    yield app
-    _drop_tables(app)
+    return make_app(articles_dir)
 
 
 def _drop_tables(app) -> None:

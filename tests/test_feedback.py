@@ -11,7 +11,6 @@ from portal.extensions import db
 from portal.models import Vote
 
 from .badinput import naughty_strings
-from .conftest import _drop_tables
 from .conftest import database_urls
 
 ARTICLE = "/kb/internet/net-interneta"
@@ -34,9 +33,7 @@ def votes(app) -> list[tuple]:
 
 @pytest.fixture(params=database_urls())
 def site(request, make_app, articles_dir):
-    app = make_app(articles_dir, database=request.param)
-    yield app
-    _drop_tables(app)
+    return make_app(articles_dir, database=request.param)
 
 
 def test_yes_without_javascript_thanks_and_remembers(site):

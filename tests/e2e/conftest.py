@@ -27,8 +27,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The portal over the test site, on a free local port."""
+def live_app(tmp_path_factory):
+    """The portal app over the test site (tests read its database to check what was stored)."""
     root = tmp_path_factory.mktemp("site")
     articles = write_site(root / "articles")
     app = create_app({
@@ -39,7 +39,13 @@ def live_server(tmp_path_factory):
     })
     with app.app_context():
         upgrade()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The portal on a free local port."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

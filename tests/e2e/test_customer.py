@@ -20,7 +20,7 @@ def test_suggestions_as_you_type_lead_to_the_article(page: Page, base_url):
     box.press("ArrowDown")
     expect(option).to_have_attribute("aria-selected", "true")
     box.press("Enter")
-    expect(page).to_have_url(base_url + "/kb/internet/net-interneta")
+    expect(page).to_have_url(base_url + "/kb/internet/net-interneta?via=suggest")
     expect(page.get_by_role("heading", level=1)).to_have_text("Нет интернета — что проверить")
     page.get_by_role("link", name="Ошибка 651").first.click()
     fragment = page.evaluate("() => decodeURIComponent(location.hash)")
@@ -100,7 +100,8 @@ AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 
 
 @pytest.mark.parametrize("path", ["/", "/category/internet", "/kb/internet/nastrojka-wi-fi",
-                                  "/search?q=пароль", "/search?q=bylbrfnjh", "/kb/nope"])
+                                  "/search?q=пароль", "/search?q=bylbrfnjh", "/kb/nope",
+                                  "/tickets/new"])
 def test_pages_pass_axe_accessibility_rules(browser, base_url, path):
     # Only this test injects a script, so only its context bypasses the pages' CSP.
     context = browser.new_context(bypass_csp=True)
