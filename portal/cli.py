@@ -166,6 +166,19 @@ def report_gaps(days: int, limit: int, as_csv: bool, as_json: bool) -> None:
     click.echo(f"{len(found)} gaps in the last {days} days.", err=True)
 
 
+@report_group.command("deflections")
+@click.option("--since", "days", type=click.IntRange(1, 3650), default=30, show_default=True,
+              help="Look at the last DAYS days.")
+@with_appcontext
+def report_deflections(days: int) -> None:
+    """Articles suggested while a ticket was being written that answered it instead."""
+    result = tracking.deflections(dt.datetime.now(dt.UTC) - dt.timedelta(days=days))
+    for article_id, count in sorted(result.by_article.items(), key=lambda kv: (-kv[1], kv[0])):
+        click.echo(f"{count:>5}  {article_id}")
+    click.echo(f"{result.deflected} of {result.opened} suggestions opened on the ticket form "
+               f"ended without a ticket in the last {days} days.")
+
+
 GAP_COLUMNS = ("query", "normalized", "failures", "searches", "failure_rate", "first_seen",
                "last_seen", "samples", "no_results", "not_opened", "voted_no", "ticket",
                "outcome_ticket", "outcome_found_later", "outcome_left", "outcome_pending")

@@ -155,3 +155,18 @@ def test_the_report_as_json_needs_the_reports_token(make_app, articles_dir):
 def test_without_a_reports_token_the_endpoint_does_not_exist(client):
     assert client.get("/api/v1/reports/gaps",
                       headers={"Authorization": "Bearer "}).status_code == 404
+
+
+def test_a_suggestion_opened_from_the_ticket_form_without_a_ticket_is_a_deflection(app):
+    deflected, wrote_anyway = app.test_client(), app.test_client()
+    for client in (deflected, wrote_anyway):
+        client.get("/tickets/new")
+        client.get("/kb/account/sbros-parolya?via=ticket_form")
+    send_ticket(wrote_anyway, subject="Пароль всё равно не подходит")
+    with app.app_context():
+        assert tracking.flush()
+        result = tracking.deflections(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    assert (result.opened, result.deflected) == (2, 1)
+    assert result.by_article == {"account/sbros-parolya": 1}
+    output = app.test_cli_runner().invoke(args=["report", "deflections"]).output
+    assert "1 of 2 suggestions" in output

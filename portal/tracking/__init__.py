@@ -14,7 +14,9 @@ from flask import current_app
 
 from .analysis import FAILURE_KINDS
 from .analysis import OUTCOMES
+from .analysis import Deflections
 from .analysis import Gap
+from .analysis import deflections
 from .analysis import gaps
 from .events import MAX_DWELL_MS
 from .events import VIAS
@@ -40,11 +42,13 @@ __all__ = [
     "ArticleOpened",
     "ArticleRead",
     "ArticleVoted",
+    "Deflections",
     "Event",
     "Gap",
     "SearchMade",
     "build_trail",
     "current_visit",
+    "deflections",
     "flush",
     "gaps",
     "init_app",

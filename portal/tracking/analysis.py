@@ -257,3 +257,36 @@ def gaps(since: dt.datetime, until: dt.datetime | None = None, now: dt.datetime 
             tickets.setdefault(session_id, []).append(ticket_id)
     found = group_gaps(verdicts, tickets)
     return found[:limit] if limit else found
+
+
+@dataclass
+class Deflections:
+    """Articles suggested on the ticket form that were opened: a deflection when no ticket
+    followed in the same visit (the customer found the answer instead of writing)."""
+
+    opened: int = 0
+    deflected: int = 0
+    by_article: dict[str, int] = field(default_factory=dict)
+
+
+def deflections(since: dt.datetime, until: dt.datetime | None = None) -> Deflections:
+    """Ticket-form suggestions opened in [since, until), and how many ended without a ticket."""
+    until = until or dt.datetime.now(dt.UTC)
+    views = db.session.execute(
+        select(ArticleEvent.session_id, ArticleEvent.article_id, ArticleEvent.at)
+        .where(ArticleEvent.kind == "view", ArticleEvent.via == "ticket_form",
+               ArticleEvent.at >= since, ArticleEvent.at < until)).all()
+    tickets: dict[int, list[dt.datetime]] = {}
+    ids = sorted({row.session_id for row in views})
+    for start in range(0, len(ids), _CHUNK):
+        for session_id, created in db.session.execute(
+                select(Ticket.session_id, Ticket.created_at)
+                .where(Ticket.session_id.in_(ids[start:start + _CHUNK]))):
+            tickets.setdefault(session_id, []).append(created)
+    result = Deflections()
+    for row in views:
+        result.opened += 1
+        if not any(created >= row.at for created in tickets.get(row.session_id, [])):
+            result.deflected += 1
+            result.by_article[row.article_id] = result.by_article.get(row.article_id, 0) + 1
+    return result
