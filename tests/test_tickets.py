@@ -187,6 +187,13 @@ def test_a_wrong_status_link_is_404_and_reveals_nothing(client, app, number, tok
     assert api.status_code == 404 and "irina" not in api.get_data(as_text=True)
 
 
+def test_the_status_page_is_kept_out_of_caches_and_referrers(client):
+    response = client.get(send_ticket(client).headers["Location"])
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert 'name="robots" content="noindex"' in response.get_data(as_text=True)
+
+
 def test_the_customer_writes_again_and_marks_it_solved(client, app):
     location = send_ticket(client).headers["Location"]
     token = location.split("token=")[1]

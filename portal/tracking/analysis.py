@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
+from sqlalchemy import or_
 from sqlalchemy import select
 
 from ..extensions import db
@@ -157,13 +158,20 @@ def load_visits(session_ids: Iterable[int]) -> list[Visit]:
 
 
 def verdicts_since(since: dt.datetime, until: dt.datetime | None = None,
-                   now: dt.datetime | None = None) -> list[Verdict]:
-    """Verdicts for every search made in [since, until)."""
+                   now: dt.datetime | None = None,
+                   terms: Iterable[str] | None = None) -> list[Verdict]:
+    """Verdicts for every search made in [since, until) — or, with `terms`, only for the
+    visits with a search whose normalized form holds one of those stems."""
     now = now or dt.datetime.now(dt.UTC)
     until = until or now
-    session_ids = db.session.scalars(
-        select(SearchEvent.session_id).where(SearchEvent.at >= since, SearchEvent.at < until)
-        .distinct())
+    which = select(SearchEvent.session_id).where(SearchEvent.at >= since, SearchEvent.at < until)
+    if terms is not None:
+        terms = [t for t in terms if t]
+        if not terms:
+            return []
+        which = which.where(or_(*[SearchEvent.normalized.contains(t, autoescape=True)
+                                  for t in terms]))
+    session_ids = db.session.scalars(which.distinct())
     found = []
     for visit in load_visits(session_ids):
         found.extend(v for v in judge(visit, now) if since <= v.search.at < until)

@@ -186,7 +186,7 @@ def ticket(number: str):
     data = tickets.ticket_data(found)
     data["messages"] = [{"author": m.author, "body": m.body, "at": m.created_at.isoformat()}
                         for m in tickets.public_messages(found)]
-    return jsonify(data)
+    return jsonify(data), 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/reports/gaps")

@@ -208,7 +208,9 @@ def _ticket_or_404(number: str, token: str):
 def status(number: str):
     token = request.args.get("token", "")
     ticket = _ticket_or_404(number, token)
-    return render_status(ticket, token)
+    page, code = render_status(ticket, token)
+    # The address holds the private token: keep it out of caches and other sites' logs.
+    return page, code, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def render_status(ticket, token: str, message_form: TicketMessageForm | None = None,
