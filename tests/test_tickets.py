@@ -384,3 +384,17 @@ def test_tracking_flush_then_trail_sees_the_last_search(client, app):
     assert [s["query"] for s in json.loads(ticket.trail)["searches"]] == ["роутер"]
     with app.app_context():
         assert tracking.flush()
+
+
+def test_too_many_messages_keep_the_message_typed(make_app, articles_dir):
+    app = make_app(articles_dir, RATELIMIT_TICKET_MESSAGES="1 per hour")
+    client = app.test_client()
+    location = send_ticket(client).headers["Location"]
+    token = location.split("token=")[1]
+    page = client.get(location).get_data(as_text=True)
+    form = {"csrf_token": csrf_token(page), "token": token}
+    assert client.post("/tickets/INC-000001/messages",
+                       data={**form, "body": "Первое"}).status_code == 303
+    response = client.post("/tickets/INC-000001/messages", data={**form, "body": "Второе"})
+    assert response.status_code == 429
+    assert "Второе</textarea>" in response.get_data(as_text=True)

@@ -54,7 +54,7 @@ def _too_many(seconds: int | None) -> str:
                     "You sent too many requests. Please try again in %(num)d hours.", hours)
 
 
-def _respond(error: HTTPException):
+def respond(error: HTTPException):
     code = error.code or 500
     title = _titles().get(code, error.name)
     description = error.description
@@ -83,9 +83,9 @@ def _respond(error: HTTPException):
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _respond)
+    app.register_error_handler(HTTPException, respond)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unhandled error on %s", request.path)
-        return _respond(InternalServerError())
+        return respond(InternalServerError())

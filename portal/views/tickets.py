@@ -33,6 +33,7 @@ from ..search import search as run_search
 from ..search import suggest as run_suggest
 from ..service_hours import calendar
 from ..visitors import visitor_id
+from .errors import respond
 from .params import text_arg
 from .public import safe_next
 from .public import ui_lang
@@ -162,21 +163,23 @@ def render_new(form: TicketForm, status: int = 200):
 @bp.errorhandler(RateLimitExceeded)
 def too_many(error: RateLimitExceeded):
     """Over the limit: say so, with everything the customer typed still in the form."""
-    if request.endpoint != "tickets.new":
-        return _too_many_page(error)
-    form = new_form()
-    form.form_errors.append(_("You have sent several requests in a short time. Please wait "
-                              "a while and send this one again; what you typed is kept."))
-    page, _status = render_new(form)
-    response = (page, 429)
     wait = retry_after()
-    return response if wait is None else (page, 429, {"Retry-After": str(wait)})
-
-
-def _too_many_page(error):
-    from .errors import _respond
-
-    return _respond(error)
+    headers = {"Retry-After": str(wait)} if wait else {}
+    message = _("You have sent several requests in a short time. Please wait a while and "
+                "send this one again; what you typed is kept.")
+    if request.endpoint == "tickets.new":
+        form = new_form()
+        form.form_errors.append(message)
+        page, _status = render_new(form)
+        return page, 429, headers
+    if request.endpoint == "tickets.add_message":
+        form = TicketMessageForm()
+        ticket = tickets.find_ticket(request.view_args["number"], form.token.data or "")
+        if ticket is not None:
+            form.body.errors = [message]
+            page, _status = render_status(ticket, form.token.data, form)
+            return page, 429, headers
+    return respond(error)
 
 
 @bp.get("/suggest")
