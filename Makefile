@@ -11,7 +11,7 @@ PORT ?= 5000
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run test lint bench-relevance bench-speed clean
+.PHONY: setup run test lint bench-relevance bench-speed bench-tracking clean
 
 setup: $(STAMP) $(MO)
 
@@ -44,6 +44,9 @@ bench-relevance: setup
 
 bench-speed: setup
 	$(BIN)/python benchmarks/search_speed.py
+
+bench-tracking: setup
+	$(BIN)/python benchmarks/tracking_and_tickets.py
 
 clean:
 	rm -rf $(VENV) index/_* index/*.toc index/*.seg index/*.pst instance
