@@ -103,12 +103,14 @@ class Defaults:
     NEGATIVE_WORDING_THRESHOLD = 2
     #: A possible mass incident: this many similar tickets within the last hour (this one
     #: included), or this many similar failed searches.
-    SURGE_TICKETS = 3
+    SURGE_TICKETS = 5
     SURGE_FAILED_SEARCHES = 10
     #: Record searches, clicks, views and votes (anonymously) for the gaps report.
     TRACKING_ENABLED = True
     #: Events waiting for the database in one process; beyond this they are dropped.
     TRACKING_QUEUE_SIZE = 10_000
+    #: The tracking writer collects events this long, then stores them in one transaction.
+    TRACKING_GATHER_SECONDS = 0.5
 
 
 def database_url(instance_path: str) -> str:

@@ -70,10 +70,10 @@ def _terms(text: str) -> set[str]:
 
 
 def similar(a: set[str], b: set[str]) -> bool:
-    """Two questions are alike when half of the shorter one's terms are in the other."""
+    """Two questions are alike when they share at least half of the longer one's terms."""
     if not a or not b:
         return False
-    return len(a & b) * 2 >= min(len(a), len(b)) and len(a & b) >= 1
+    return len(a & b) * 2 >= max(len(a), len(b))
 
 
 def assess(urgency: str, subject: str, description: str, category: str | None,
@@ -98,7 +98,7 @@ def assess(urgency: str, subject: str, description: str, category: str | None,
         and (not category or category in (row.category, row.guessed_category, None))]
     # Searches of the last hour that have not helped: failed, or nothing opened yet.
     result.similar_failed_searches = sum(
-        1 for verdict in verdicts_since(since, now, now)
+        1 for verdict in verdicts_since(since, now, now, terms=subject_terms)
         if (verdict.failure or verdict.pending)
         and similar(subject_terms, set(verdict.search.normalized.split())))
     if (len(result.similar_ticket_ids) + 1 >= settings["SURGE_TICKETS"]

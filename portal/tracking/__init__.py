@@ -60,7 +60,8 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["tracking"] = Recorder(app, app.config["TRACKING_QUEUE_SIZE"])
+    app.extensions["tracking"] = Recorder(app, app.config["TRACKING_QUEUE_SIZE"],
+                                          app.config["TRACKING_GATHER_SECONDS"])
 
 
 def track_event(event: Event) -> None:

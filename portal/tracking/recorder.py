@@ -17,7 +17,9 @@ from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from .events import Event
+from .store import Memory
 from .store import store
+from .store import touch_sessions
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -27,8 +29,13 @@ _STOP = object()
 class Recorder:
     """The process's event queue and its writer thread (started on the first event)."""
 
-    def __init__(self, app: Flask, capacity: int) -> None:
+    def __init__(self, app: Flask, capacity: int, gather_seconds: float) -> None:
         self.app = app
+        #: How long the writer collects events before it writes them: fewer, larger
+        #: transactions, and the pages it shares the process with are rarely interrupted.
+        self.gather_seconds = gather_seconds
+        self.memory = Memory()
+        self._hurry = threading.Event()
         self.queue: queue.Queue[Event] = queue.Queue(maxsize=capacity)
         self.dropped = 0
         self.failed = 0
@@ -57,6 +64,7 @@ class Recorder:
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued event is written (or given up); False on timeout."""
         deadline = time.monotonic() + timeout
+        self._hurry.set()
         with self._idle:
             while self._pending:
                 left = deadline - time.monotonic()
@@ -84,48 +92,76 @@ class Recorder:
                 self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            first = self.queue.get()
-            if first is _STOP:
-                return
-            batch = [first]
-            while len(batch) < BATCH:
+        # One app context for the thread's life: one database session, whose objects stay
+        # usable after each commit (the writer's memory holds some of them).
+        with self.app.app_context():
+            db.session().expire_on_commit = False
+            while True:
+                batch = self._gather()
+                if batch is None:
+                    return
+                try:
+                    self._write(batch)
+                except Exception:  # the writer must survive anything
+                    log.exception("tracking writer failed on %d events", len(batch))
+                finally:
+                    with self._idle:
+                        self._pending -= len(batch)
+                        self._idle.notify_all()
+
+    def _gather(self) -> list[Event] | None:
+        """The next batch: what arrives within `gather_seconds` of the first event (less
+        when someone is waiting in `flush`); None when told to stop."""
+        first = self.queue.get()
+        if first is _STOP:
+            return None
+        batch = [first]
+        deadline = time.monotonic() + self.gather_seconds
+        while len(batch) < BATCH:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._hurry.is_set():
                 try:
                     event = self.queue.get_nowait()
                 except queue.Empty:
                     break
-                if event is _STOP:
-                    self.queue.put(_STOP)  # stop after writing this batch
-                    break
-                batch.append(event)
-            try:
-                with self.app.app_context():
-                    self._write(batch)
-            except Exception:  # the writer must survive anything
-                log.exception("tracking writer failed on %d events", len(batch))
-            finally:
-                with self._idle:
-                    self._pending -= len(batch)
-                    self._idle.notify_all()
+            else:
+                try:
+                    event = self.queue.get(timeout=min(left, 0.05))
+                except queue.Empty:
+                    continue
+            if event is _STOP:
+                self.queue.put(_STOP)  # stop after writing this batch
+                break
+            batch.append(event)
+        if self.queue.empty():
+            self._hurry.clear()
+        return batch
 
     def _write(self, batch: list[Event]) -> None:
         """Store the batch in one transaction; if one event is at fault, event by event."""
         try:
-            for event in batch:
-                store(event)
+            with db.session.no_autoflush:
+                for event in batch:
+                    store(event, self.memory)
+            touch_sessions(self.memory)
             db.session.commit()
+            self.memory.after_commit()
             return
         except OperationalError:
             # The database is down or locked for too long: nothing in this batch will fit.
-            db.session.rollback()
+            self._rollback()
             self.failed += len(batch)
             log.exception("database unavailable: %d tracking events dropped", len(batch))
             return
         except Exception:
-            db.session.rollback()
+            self._rollback()
             if len(batch) == 1:
                 self.failed += 1
                 log.exception("could not store a %s event", type(batch[0]).__name__)
                 return
         for event in batch:
             self._write([event])
+
+    def _rollback(self) -> None:
+        db.session.rollback()
+        self.memory.forget()

@@ -1,8 +1,15 @@
-"""How each event becomes rows: sessions, searches (typing folded in), article events."""
+"""How each event becomes rows: sessions, searches (typing folded in), article events.
+
+The writer remembers, per process, each visitor's open session and each session's last
+search, so the usual event costs no SELECT: only what it inserts. A visit seen by another
+process is found in the database, as before.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from dataclasses import field
 from functools import singledispatch
 
 from sqlalchemy import exists
@@ -25,26 +32,39 @@ from .events import SearchMade
 SESSION_GAP = dt.timedelta(minutes=30)
 #: A query that extends (or trims) the previous one this soon is the same search being typed.
 TYPING_WINDOW = dt.timedelta(seconds=5)
+#: Visitors remembered per process (the oldest are forgotten first).
+MEMORY_LIMIT = 50_000
 
 
-def session_for(visitor_id: str, at: dt.datetime, page: str | None = None,
-                referrer: str | None = None) -> SearchSession:
-    """The visitor's session at `at`: the open one, or a new one after 30 quiet minutes."""
-    current = db.session.scalar(
-        select(SearchSession)
-        .where(SearchSession.visitor_id == visitor_id,
-               SearchSession.last_seen_at >= at - SESSION_GAP)
-        .order_by(SearchSession.last_seen_at.desc())
-        .limit(1))
-    if current is None:
-        current = SearchSession(visitor_id=visitor_id, started_at=at, last_seen_at=at,
-                                entry_page=(page or "")[:MAX_PAGE] or None,
-                                referrer=(referrer or "")[:MAX_PAGE] or None)
-        db.session.add(current)
-        db.session.flush()
-    elif at > current.last_seen_at:
-        current.last_seen_at = at
-    return current
+@dataclass
+class Memory:
+    """What the writer knows without asking the database; lost on restart, which only
+    costs a query. `seen` collects each session's latest event time until the commit."""
+
+    sessions: dict[str, tuple[int, dt.datetime]] = field(default_factory=dict)
+    last_search: dict[int, SearchEvent] = field(default_factory=dict)
+    opened: set[int] = field(default_factory=set)
+    seen: dict[int, dt.datetime] = field(default_factory=dict)
+    #: Searches added in this batch, by uid (a click in the same batch needs their id).
+    new_searches: dict[str, SearchEvent] = field(default_factory=dict)
+
+    def after_commit(self) -> None:
+        self.seen.clear()
+        self.new_searches.clear()
+        if len(self.sessions) > MEMORY_LIMIT:
+            for visitor in list(self.sessions)[:len(self.sessions) - MEMORY_LIMIT // 2]:
+                session_id, _at = self.sessions.pop(visitor)
+                self.last_search.pop(session_id, None)
+        if len(self.opened) > MEMORY_LIMIT:
+            self.opened.clear()
+
+    def forget(self) -> None:
+        """After a rollback nothing remembered may point at rows that were not stored."""
+        self.sessions.clear()
+        self.last_search.clear()
+        self.opened.clear()
+        self.seen.clear()
+        self.new_searches.clear()
 
 
 def current_session(visitor_id: str, at: dt.datetime) -> SearchSession | None:
@@ -57,13 +77,44 @@ def current_session(visitor_id: str, at: dt.datetime) -> SearchSession | None:
         .limit(1))
 
 
+def session_for(memory: Memory, event: Event) -> int:
+    """The id of the visitor's session at the event: the open one, or a new one after 30
+    quiet minutes."""
+    known = memory.sessions.get(event.visitor_id)
+    if known is not None and event.at - known[1] <= SESSION_GAP:
+        session_id = known[0]
+    else:
+        found = current_session(event.visitor_id, event.at)
+        if found is None:
+            found = SearchSession(visitor_id=event.visitor_id, started_at=event.at,
+                                  last_seen_at=event.at,
+                                  entry_page=(event.page or "")[:MAX_PAGE] or None,
+                                  referrer=(event.referrer or "")[:MAX_PAGE] or None)
+            db.session.add(found)
+            db.session.flush()
+        session_id = found.id
+        known = (session_id, found.last_seen_at)
+    memory.sessions[event.visitor_id] = (session_id, max(known[1], event.at))
+    memory.seen[session_id] = max(memory.seen.get(session_id, event.at), event.at)
+    return session_id
+
+
+def touch_sessions(memory: Memory) -> None:
+    """Move each session's last activity forward (one UPDATE per session per batch)."""
+    for session_id, at in memory.seen.items():
+        db.session.execute(update(SearchSession)
+                           .where(SearchSession.id == session_id,
+                                  SearchSession.last_seen_at < at)
+                           .values(last_seen_at=at))
+
+
 @singledispatch
-def store(event: Event) -> None:
+def store(event: Event, memory: Memory) -> None:
     """Add the rows for one event to the database session (the caller commits)."""
     raise TypeError(f"no storage for {type(event).__name__}")
 
 
-def _is_typing(previous: SearchEvent, event: SearchMade) -> bool:
+def _is_typing(previous: SearchEvent, event: SearchMade, memory: Memory) -> bool:
     """True when `event` continues typing `previous`: soon after, one query a prefix of the
     other, nothing opened from the earlier results."""
     if event.at - previous.at > TYPING_WINDOW or event.source != previous.source:
@@ -71,67 +122,78 @@ def _is_typing(previous: SearchEvent, event: SearchMade) -> bool:
     before, after = previous.query.casefold(), event.query.casefold()
     if not (after.startswith(before) or before.startswith(after)):
         return False
-    opened = db.session.scalar(select(exists().where(ArticleEvent.search_id == previous.id)))
-    return not opened
+    if previous.id is None:
+        return True  # still in this batch: nothing can have been opened from it elsewhere
+    if previous.id in memory.opened:
+        return False
+    return not db.session.scalar(select(exists().where(ArticleEvent.search_id == previous.id)))
 
 
 @store.register
-def _(event: SearchMade) -> None:
-    session = session_for(event.visitor_id, event.at, event.page, event.referrer)
-    previous = db.session.scalar(
-        select(SearchEvent).where(SearchEvent.session_id == session.id)
-        .order_by(SearchEvent.at.desc(), SearchEvent.id.desc()).limit(1))
+def _(event: SearchMade, memory: Memory) -> None:
+    session_id = session_for(memory, event)
+    previous = memory.last_search.get(session_id)
     fields = dict(uid=event.uid, at=event.at, query=event.query, normalized=event.normalized,
                   corrected=event.corrected, correction=event.correction,
                   results=event.results, latency_ms=event.latency_ms, lang=event.lang,
                   category=event.category, source=event.source)
-    if previous is not None and _is_typing(previous, event):
+    if previous is not None and _is_typing(previous, event, memory):
         for name, value in fields.items():
             setattr(previous, name, value)
         previous.replaced += 1
+        memory.new_searches[event.uid] = previous
         return
-    db.session.add(SearchEvent(session_id=session.id, replaced=0, **fields))
+    search = SearchEvent(session_id=session_id, replaced=0, **fields)
+    db.session.add(search)
+    memory.last_search[session_id] = search
+    memory.new_searches[event.uid] = search
+
+
+def _search_id(event: ArticleOpened, memory: Memory) -> int | None:
+    """The id of the search a result click names, when that search is this visitor's."""
+    search = memory.new_searches.get(event.search_uid)
+    if search is not None and search.id is None:
+        db.session.flush()  # clicked within the same batch: give the search its id
+    return db.session.scalar(
+        select(SearchEvent.id).join(SearchSession)
+        .where(SearchEvent.uid == event.search_uid,
+               SearchSession.visitor_id == event.visitor_id))
 
 
 @store.register
-def _(event: ArticleOpened) -> None:
-    session = session_for(event.visitor_id, event.at, event.page, event.referrer)
-    search_id = None
-    if event.search_uid:
-        # Only a search made in this visitor's own sessions can be credited with the click.
-        search_id = db.session.scalar(
-            select(SearchEvent.id).join(SearchSession)
-            .where(SearchEvent.uid == event.search_uid,
-                   SearchSession.visitor_id == event.visitor_id))
+def _(event: ArticleOpened, memory: Memory) -> None:
+    session_id = session_for(memory, event)
+    search_id = _search_id(event, memory) if event.search_uid else None
+    if search_id is not None:
+        memory.opened.add(search_id)
     db.session.add(ArticleEvent(
-        uid=event.uid, session_id=session.id, at=event.at, kind="view",
-        article_id=event.article_id, via=event.via if search_id or event.via != "search"
-        else "direct", search_id=search_id, rank=event.rank if search_id else None))
+        uid=event.uid, session_id=session_id, at=event.at, kind="view",
+        article_id=event.article_id,
+        via=event.via if search_id or event.via != "search" else "direct",
+        search_id=search_id, rank=event.rank if search_id else None))
     popularity.count_view(event.article_id, event.at.date())
 
 
 @store.register
-def _(event: ArticleRead) -> None:
+def _(event: ArticleRead, memory: Memory) -> None:
     # Pages report the total time so far each time they are hidden: keep the largest.
+    db.session.flush()  # the view may be in this very batch
     own_sessions = select(SearchSession.id).where(SearchSession.visitor_id == event.visitor_id)
-    view = db.session.scalar(
-        select(ArticleEvent).where(ArticleEvent.uid == event.view_uid,
-                                   ArticleEvent.kind == "view",
-                                   ArticleEvent.session_id.in_(own_sessions)))
-    if view is None:
-        return
-    if view.dwell_ms is None or event.dwell_ms > view.dwell_ms:
-        view.dwell_ms = event.dwell_ms
-    db.session.execute(update(SearchSession).where(SearchSession.id == view.session_id,
-                                                   SearchSession.last_seen_at < event.at)
-                       .values(last_seen_at=event.at))
+    db.session.execute(
+        update(ArticleEvent)
+        .where(ArticleEvent.uid == event.view_uid, ArticleEvent.kind == "view",
+               ArticleEvent.session_id.in_(own_sessions),
+               (ArticleEvent.dwell_ms.is_(None)) | (ArticleEvent.dwell_ms < event.dwell_ms))
+        .values(dwell_ms=event.dwell_ms))
+    known = memory.sessions.get(event.visitor_id)
+    if known is not None and event.at - known[1] <= SESSION_GAP:
+        session_for(memory, event)  # reading keeps the visit open
 
 
 @store.register
-def _(event: ArticleVoted) -> None:
-    session = session_for(event.visitor_id, event.at, event.page, event.referrer)
+def _(event: ArticleVoted, memory: Memory) -> None:
+    session_id = session_for(memory, event)
     db.session.add(ArticleEvent(
-        uid=event.uid, session_id=session.id,
-        at=event.at, kind="vote", article_id=event.article_id, via="direct",
-        helpful=event.helpful, reason=event.reason))
-
+        uid=event.uid, session_id=session_id, at=event.at, kind="vote",
+        article_id=event.article_id, via="direct", helpful=event.helpful,
+        reason=event.reason))
