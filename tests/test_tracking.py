@@ -20,6 +20,7 @@ from portal.models import SearchEvent
 from portal.models import SearchSession
 
 from .conftest import database_urls
+from .test_tickets import result_links
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
@@ -28,11 +29,6 @@ def rows(app, model, *where):
     with app.app_context():
         assert tracking.flush(), "the tracking writer did not catch up"
         return list(db.session.scalars(select(model).where(*where).order_by(model.id)))
-
-
-def result_links(page: str) -> list[str]:
-    return [href.replace("&amp;", "&") for href in
-            re.findall(r'<h2><a href="(/kb/[^"]+)"', page)]
 
 
 @pytest.mark.parametrize("typed, kept, hidden", [

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
+
+from .axe import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -96,24 +96,11 @@ def test_pages_fit_a_phone_screen(page: Page, base_url):
             assert title_top < aside_top
 
 
-AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
-
-
 @pytest.mark.parametrize("path", ["/", "/category/internet", "/kb/internet/nastrojka-wi-fi",
                                   "/search?q=пароль", "/search?q=bylbrfnjh", "/kb/nope",
                                   "/tickets/new"])
 def test_pages_pass_axe_accessibility_rules(browser, base_url, path):
-    # Only this test injects a script, so only its context bypasses the pages' CSP.
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
-    page.goto(base_url + path)
-    page.add_script_tag(content=AXE.read_text("utf-8"))
-    violations = page.evaluate("""async () => {
-        const result = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']});
-        return result.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' | '));
-    }""")
-    context.close()
-    assert violations == []
+    assert axe_violations(browser, base_url + path) == []
 
 
 def test_did_this_help_asks_why_without_reloading(page: Page, base_url):

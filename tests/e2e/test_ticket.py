@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
@@ -16,8 +15,9 @@ from portal.extensions import db
 from portal.models import ArticleEvent
 from portal.models import Ticket
 
+from .axe import axe_violations
+
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 
 
 def test_a_failed_search_becomes_a_ticket_that_remembers_it(page: Page, base_url, live_app):
@@ -82,18 +82,9 @@ def test_reading_time_is_reported_when_the_reader_leaves(page: Page, base_url, l
         assert event is not None and event.dwell_ms >= 1000
 
 
-def test_the_status_page_passes_axe_accessibility_rules(browser, base_url):
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
+def test_the_status_page_passes_axe_accessibility_rules(browser, page: Page, base_url):
     created = page.request.post(base_url + "/api/v1/tickets", data={
         "name": "Пётр", "email": "petr@example.com", "subject": "Нет звука в эфире",
         "description": "С утра нет звука."})
     assert created.status == 201
-    page.goto(created.json()["status_url"])
-    page.add_script_tag(content=AXE.read_text("utf-8"))
-    violations = page.evaluate("""async () => {
-        const result = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']});
-        return result.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' | '));
-    }""")
-    context.close()
-    assert violations == []
+    assert axe_violations(browser, created.json()["status_url"]) == []
