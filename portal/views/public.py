@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -260,22 +259,20 @@ def search():
     exact = request.args.get("exact") == "1"
     per_page = current_app.config["RESULTS_PER_PAGE"]
     scope = Scope(lang=lang, category=category, prefer_lang=ui_lang())
-    started = time.perf_counter()
     results = run_search(current_index(), query, scope,
                          page=page, per_page=per_page, allow_correction=not exact)
-    search_uid = track_search(results, time.perf_counter() - started, lang, category, "page")
+    search_uid = track_search(results, lang, category, "page")
     return render_template("public/search.html", results=results, lang=lang,
                            category=category, categories=visible_categories(ui_lang()),
                            search_uid=search_uid)
 
 
-def track_search(results, seconds: float, lang: str | None, category: str | None,
-                 source: str) -> str | None:
+def track_search(results, lang: str | None, category: str | None, source: str) -> str | None:
     """Record a search (a new query, not another page of one); its uid for result links."""
     if not results.query or results.page > 1:
         return None
     event = tracking.SearchMade.of(
-        results.query, results.total, seconds * 1000,
+        results.query, results.total, results.elapsed_ms,
         corrected=results.corrected, correction=results.correction_kinds, lang=lang,
         category=category, source=source, **event_context())
     tracking.track_event(event)
