@@ -10,6 +10,7 @@ from .index import ArticleInfo
 from .index import BuildReport
 from .index import IndexedArticle
 from .index import SearchIndex
+from .query import clean_query
 from .query import normalized_form
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Scope",
     "SearchIndex",
     "SearchResults",
+    "clean_query",
     "normalized_form",
     "related",
     "search",

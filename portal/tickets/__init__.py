@@ -14,7 +14,6 @@ from .rules import create_ticket
 from .rules import find_ticket
 from .rules import mark_solved
 from .rules import public_messages
-from .rules import trail_of
 from .triage import PRIORITIES
 
 __all__ = [
@@ -33,5 +32,4 @@ __all__ = [
     "mark_solved",
     "public_messages",
     "ticket_data",
-    "trail_of",
 ]

@@ -96,7 +96,7 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
     ticket = Ticket(
         token_hash=hash_token(token), status="new", line=1, lang=lang,
         visitor_id=visitor_id, session_id=visit.session.id if visit else None,
-        source_page=(source_page or None) and source_page[:500], trail=json.dumps(trail),
+        source_page=source_page[:500] if source_page else None, trail=json.dumps(trail),
         guessed_category=guessed, priority=assessment.priority,
         priority_reasons=",".join(assessment.reasons) or None,
         mass_incident=assessment.mass_incident, created_at=now, updated_at=now,
@@ -166,7 +166,3 @@ def mark_solved(ticket: Ticket, now: dt.datetime | None = None) -> None:
     ticket.updated_at = now
     db.session.add(TicketMessage(ticket=ticket, author="system", body="customer_marked_solved",
                                  public=True, created_at=now))
-
-
-def trail_of(ticket: Ticket) -> dict:
-    return json.loads(ticket.trail or "{}")

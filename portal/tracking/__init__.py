@@ -26,7 +26,6 @@ from .events import ArticleVoted
 from .events import Event
 from .events import SearchMade
 from .events import mask_personal
-from .events import new_uid
 from .recorder import Recorder
 from .trail import build_trail
 from .trail import current_visit
@@ -54,7 +53,6 @@ __all__ = [
     "init_app",
     "last_query",
     "mask_personal",
-    "new_uid",
     "track_event",
 ]
 

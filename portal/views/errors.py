@@ -26,6 +26,7 @@ def _titles() -> dict[int, str]:
         413: _("Too much data"),
         429: _("Too many requests"),
         500: _("Something went wrong on our side"),
+        503: _("Temporarily unavailable"),
     }
 
 
@@ -37,6 +38,7 @@ def _default_descriptions() -> dict[int, str]:
         413: _("The data sent is larger than this site accepts."),
         429: _("You sent too many requests. Please wait a few minutes and try again."),
         500: _("The error has been logged. Please try again in a minute."),
+        503: _("We could not save this right now. Please try again in a minute."),
     }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
@@ -29,6 +31,7 @@ from ..limits import limit_ticket_messages
 from ..limits import limit_tickets
 from ..limits import retry_after
 from ..search import Scope
+from ..search import clean_query
 from ..search import search as run_search
 from ..search import suggest as run_suggest
 from ..service_hours import calendar
@@ -43,6 +46,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
 SUGGESTIONS = 5
+#: Status pages: the address holds the private token; keep it out of caches and referrers.
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @bp.context_processor
@@ -122,8 +127,14 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=calendar().zone)
 
 
-def last_query() -> str:
-    """What the visitor searched last in this visit: the subject to start from."""
+def starting_subject(came_from: str) -> str:
+    """The subject to start from: the query of the results page the visitor came from, as
+    they typed it; else their last search in this visit (stored masked)."""
+    parts = urlsplit(came_from)
+    if parts.path == url_for("public.search"):
+        typed = clean_query(parse_qs(parts.query).get("q", [""])[0])
+        if typed:
+            return typed
     tracking.flush(timeout=1.0)
     try:
         return tracking.last_query(visitor_id(), dt.datetime.now(dt.UTC)) or ""
@@ -138,8 +149,7 @@ def last_query() -> str:
 def new():
     if request.method == "GET":
         came_from = safe_next(request.args.get("came_from"))
-        subject = last_query()
-        form = new_form(subject=subject, came_from=came_from)
+        form = new_form(subject=starting_subject(came_from), came_from=came_from)
         return render_new(form)
     form = new_form()
     if not form.validate_on_submit():
@@ -177,8 +187,8 @@ def too_many(error: RateLimitExceeded):
         ticket = tickets.find_ticket(request.view_args["number"], form.token.data or "")
         if ticket is not None:
             form.body.errors = [message]
-            page, _status = render_status(ticket, form.token.data, form)
-            return page, 429, headers
+            page, _status, private = render_status(ticket, form.token.data, form)
+            return page, 429, {**headers, **private}
     return respond(error)
 
 
@@ -211,9 +221,7 @@ def _ticket_or_404(number: str, token: str):
 def status(number: str):
     token = request.args.get("token", "")
     ticket = _ticket_or_404(number, token)
-    page, code = render_status(ticket, token)
-    # The address holds the private token: keep it out of caches and other sites' logs.
-    return page, code, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return render_status(ticket, token)
 
 
 def render_status(ticket, token: str, message_form: TicketMessageForm | None = None,
@@ -223,17 +231,13 @@ def render_status(ticket, token: str, message_form: TicketMessageForm | None = N
     due = (tickets.due_phrase(ticket.answer_due_at, now)
            if ticket.answer_due_at and not answered and ticket.status in ("new", "open")
            else None)
-    created = "created" in _flashed("ticket")
+    created = "created" in get_flashed_messages(category_filter=["ticket"])
     return render_template(
         "tickets/status.html", ticket=ticket, token=token, due=due, created=created,
         link=status_url(ticket.number, token), messages=tickets.public_messages(ticket),
         message_form=message_form or TicketMessageForm(token=token),
         solved_form=SolvedForm(token=token),
-        can_write=ticket.status in tickets.CUSTOMER_CAN_WRITE), code
-
-
-def _flashed(category: str) -> list[str]:
-    return list(get_flashed_messages(category_filter=[category]))
+        can_write=ticket.status in tickets.CUSTOMER_CAN_WRITE), code, PRIVATE
 
 
 @bp.post("/<number>/messages")
@@ -246,7 +250,7 @@ def add_message(number: str):
     try:
         tickets.add_customer_message(ticket, form.body.data)
         db.session.commit()
-    except tickets.TicketError:
+    except tickets.TicketError:  # the form checked the text: the ticket was closed meanwhile
         db.session.rollback()
         form.body.errors = [_("This request is closed. Please open a new one.")]
         return render_status(ticket, form.token.data, form, 400)
@@ -274,6 +278,10 @@ def solved(number: str):
     except tickets.TicketError:
         db.session.rollback()
         abort(400, _("This request is already closed."))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not mark ticket %s solved", number)
+        abort(503)
     flash(_("Thank you! We have marked your request as solved. If the problem comes back, "
             "write here and we will reopen it."), "ticket-info")
     return redirect(url_for("tickets.status", number=number, token=form.token.data), code=303)
