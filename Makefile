@@ -28,6 +28,9 @@ run: setup
 	$(BIN)/portal db upgrade
 	$(BIN)/portal articles check || echo "Some articles have problems (listed above); they are skipped."
 	$(BIN)/portal index build
+	@test -n "$$($(BIN)/portal users list 2>/dev/null)" || { \
+		echo "No staff accounts yet. Create the first administrator, then log in at http://$(HOST):$(PORT)/login:"; \
+		echo "  $(BIN)/portal users create --role admin --email you@example.com"; }
 	@echo "Serving the help center on http://$(HOST):$(PORT)/"
 	PORTAL_SITE_NAME="$${PORTAL_SITE_NAME:-Вектор}" \
 	PORTAL_SUPPORT_CONTACT="$${PORTAL_SUPPORT_CONTACT:-8 800 000-00-00, support@vektor.example}" \

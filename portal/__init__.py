@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import auth
 from . import i18n
 from . import knowledge
 from . import limits
@@ -31,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     i18n.init_app(app)
+    auth.init_app(app)
     security.init_app(app)
     limits.init_app(app)
     service_hours.init_app(app)
@@ -70,12 +72,18 @@ def _instance_secret(instance: Path) -> str:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per audience."""
+    from .views import agent
     from .views import api
+    from .views import auth as staff_auth
     from .views import errors
+    from .views import labels
     from .views import public
     from .views import tickets
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(tickets.bp)
+    app.register_blueprint(staff_auth.bp)
+    app.register_blueprint(agent.bp)
+    labels.init_app(app)
     errors.init_app(app)

@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 
 from . import articles as articles_mod
 from . import outbox
+from . import staff
 from . import tracking
 from .knowledge import current_index
 
@@ -193,7 +194,104 @@ def gap_row(gap: tracking.Gap) -> list:
             + [gap.outcomes.get(outcome, 0) for outcome in tracking.OUTCOMES])
 
 
+@click.group("users")
+def users_group() -> None:
+    """Staff accounts (customers have none)."""
+
+
+def _user(email: str):
+    user = staff.find_user(email)
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    return user
+
+
+def _new_password(email: str, generate: bool) -> tuple[str, bool]:
+    """A password typed twice at the prompt, or a generated one (printed once)."""
+    if generate or not sys.stdin.isatty():
+        return staff.generate_password(), True
+    while True:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            return staff.check_password(password, email), False
+        except staff.StaffError as error:
+            click.echo(f"Not accepted: {error}.", err=True)
+
+
+@users_group.command("create")
+@click.option("--email", required=True, help="The address the person logs in with.")
+@click.option("--role", required=True, type=click.Choice(staff.ROLES),
+              help="agent (line 1), engineer (line 2), expert (line 3) or admin.")
+@click.option("--name", default="", help="The name customers see on replies.")
+@click.option("--generate-password", "generate", is_flag=True,
+              help="Generate a password and print it once instead of asking for one.")
+@with_appcontext
+def users_create(email: str, role: str, name: str, generate: bool) -> None:
+    """Create a staff account; the password is asked for, or generated and printed once."""
+    password, generated = _new_password(email, generate)
+    try:
+        user = staff.create_user(email, name, role, password)
+    except staff.StaffError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.role} {user.email} ({user.name}).")
+    if generated:
+        click.echo(f"Password (shown only now): {password}")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """Every staff account: e-mail, role, state, last login."""
+    users = staff.list_users()
+    for user in users:
+        state = "active" if user.active else "disabled"
+        seen = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
+        click.echo(f"{user.email}\t{user.role}\t{state}\tlast login: {seen}\t{user.name}")
+    if not users:
+        click.echo("No staff accounts yet. Create the first administrator with:\n"
+                   "  portal users create --role admin --email you@example.com", err=True)
+
+
+@users_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def users_disable(email: str) -> None:
+    """Stop an account: it cannot log in, its sessions end and its API tokens stop working."""
+    user = _user(email)
+    staff.disable_user(user)
+    click.echo(f"Disabled {user.email}; its sessions have ended.")
+
+
+@users_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def users_enable(email: str) -> None:
+    """Let a disabled account log in again."""
+    user = _user(email)
+    staff.enable_user(user)
+    click.echo(f"Enabled {user.email}.")
+
+
+@users_group.command("set-password")
+@click.argument("email")
+@click.option("--generate-password", "generate", is_flag=True,
+              help="Generate a password and print it once instead of asking for one.")
+@with_appcontext
+def users_set_password(email: str, generate: bool) -> None:
+    """Give an account a new password; every open session of it ends."""
+    user = _user(email)
+    password, generated = _new_password(user.email, generate)
+    try:
+        staff.set_password(user, password)
+    except staff.StaffError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"New password set for {user.email}; its sessions have ended.")
+    if generated:
+        click.echo(f"Password (shown only now): {password}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(users_group)
     app.cli.add_command(index_group)
     app.cli.add_command(articles_group)
     app.cli.add_command(outbox_group)

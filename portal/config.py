@@ -77,6 +77,15 @@ class Defaults:
     SUPPORT_WORKING_DAYS = ()
     #: Business minutes until the first answer, per ticket priority.
     ANSWER_TARGET_MINUTES = {"urgent": 60, "high": 240, "normal": 480, "low": 960}
+    #: The team's response-time targets shown in the queue: per support line, business
+    #: minutes from when a ticket starts waiting for the line (created, escalated, the
+    #: customer wrote again) to its public reply, per priority (one number: every priority).
+    RESPONSE_TARGET_MINUTES = {
+        1: {"urgent": 15, "high": 15, "normal": 15, "low": 15},
+        2: {"urgent": 60, "high": 120, "normal": 240, "low": 480},
+        3: {"urgent": 120, "high": 480, "normal": 960, "low": 1920},
+        4: {"urgent": 240, "high": 960, "normal": 2400, "low": 4800},
+    }
 
     # Rate limits (portal/limits.py; Flask-Limiter reads the RATELIMIT_* keys itself).
     RATELIMIT_ENABLED = True
@@ -97,6 +106,12 @@ class Defaults:
     PROXY_FIX_X_FOR = 0
     #: Bearer token for GET /api/v1/reports/gaps; empty turns that endpoint off.
     REPORTS_API_TOKEN = ""
+    #: A staff login lasts at most this many hours, and ends after this many idle minutes.
+    STAFF_SESSION_HOURS = 12
+    STAFF_IDLE_MINUTES = 120
+    #: Failed logins per client address, and per account (Flask-Limiter syntax).
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    RATELIMIT_LOGIN_ACCOUNT = "5 per minute;20 per hour"
     #: Ticket numbers customers quote: "INC-000042".
     TICKET_NUMBER_PREFIX = "INC"
     #: How many strongly negative words (or shouting) raise a ticket's priority one step.

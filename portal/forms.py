@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField
 from wtforms import EmailField
 from wtforms import HiddenField
+from wtforms import PasswordField
 from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
@@ -140,3 +141,108 @@ class SolvedForm(FlaskForm):
 
     token = HiddenField(validators=[DataRequired()])
     solved = SubmitField(_l("My problem is solved"))
+
+
+class LoginForm(FlaskForm):
+    """Staff log in with their e-mail and password."""
+
+    email = EmailField(_l("E-mail"), filters=[clean_text], validators=[
+        DataRequired(_l("Enter your e-mail.")), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter your password.")), Length(max=200)])
+    next = HiddenField(validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Log in"))
+
+
+class TokenForm(FlaskForm):
+    """A new API token for an outside helpdesk."""
+
+    name = StringField(_l("What is it for?"), filters=[clean_text], validators=[
+        DataRequired(_l("Name the token, e.g. the helpdesk that will use it.")),
+        Length(max=100)])
+    create = SubmitField(_l("Create a token"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token is checked."""
+
+
+# --- The agent console -----------------------------------------------------------------
+
+
+class ReplyForm(FlaskForm):
+    """A public reply to the customer or an internal note for colleagues."""
+
+    body = TextAreaField(_l("Message"), filters=[clean_text], validators=[
+        DataRequired(_l("Write the message.")), Length(max=MAX_MESSAGE)])
+    visibility = RadioField(_l("Who sees it"), default="public", validate_choice=True,
+                            choices=[("public", _l("Reply to the customer (sent by e-mail)")),
+                                     ("internal", _l("Internal note (staff only)"))])
+    then = SelectField(_l("Then"), default="", validate_choice=True, choices=[
+        ("", _l("keep the status")), ("waiting", _l("wait for the customer's answer"))])
+    send = SubmitField(_l("Send"))
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), validate_choice=True, choices=[
+        ("open", _l("open")), ("waiting", _l("waiting for customer")), ("closed", _l("closed"))])
+    change = SubmitField(_l("Change the status"))
+
+
+class EscalateForm(FlaskForm):
+    """Move the ticket to another line; why, and for line 4 the vendor and its reference."""
+
+    line = SelectField(_l("Line"), coerce=int, validate_choice=True, choices=[
+        (1, _l("line 1")), (2, _l("line 2 (engineers)")), (3, _l("line 3 (experts)")),
+        (4, _l("line 4 (vendor)"))])
+    note = TextAreaField(_l("Why, and what has been tried (internal)"), filters=[clean_text],
+                         validators=[DataRequired(_l("Say why the ticket moves.")),
+                                     Length(max=2000)])
+    vendor = StringField(_l("Vendor (line 4)"), filters=[clean_text],
+                         validators=[Optional(), Length(max=200)])
+    vendor_ref = StringField(_l("Vendor's reference number (line 4)"), filters=[clean_text],
+                             validators=[Optional(), Length(max=200)])
+    move = SubmitField(_l("Move the ticket"))
+
+    def validate_vendor(self, field) -> None:
+        if self.line.data == 4 and not field.data:
+            raise ValidationError(_l("Name the vendor the ticket goes to."))
+
+    def validate_vendor_ref(self, field) -> None:
+        if self.line.data == 4 and not field.data:
+            raise ValidationError(_l("Give the vendor's reference number."))
+
+
+class ResolveForm(FlaskForm):
+    """Resolve: which article solved it, or "no article exists" with a request for one."""
+
+    outcome = RadioField(_l("What solved it?"), default="article", validate_choice=True,
+                         choices=[("article", _l("An article")),
+                                  ("no_article", _l("No article exists: ask the experts for one"))])
+    article = StringField(_l("Article"), filters=[clean_text],
+                          validators=[Optional(), Length(max=200)])
+    topic = StringField(_l("What the new article should answer"), filters=[clean_text],
+                        validators=[Optional(), Length(max=300)])
+    note = TextAreaField(_l("Notes for the experts"), filters=[clean_text],
+                         validators=[Optional(), Length(max=2000)])
+    resolve = SubmitField(_l("Resolve"))
+
+    def validate_article(self, field) -> None:
+        if self.outcome.data == "article" and not field.data:
+            raise ValidationError(_l("Choose the article that solved the problem."))
+
+    def validate_topic(self, field) -> None:
+        if self.outcome.data == "no_article" and not field.data:
+            raise ValidationError(_l("Say what the new article should answer."))
+
+
+class FlagForm(FlaskForm):
+    """Tell an article's owner it is outdated or wrong."""
+
+    article = StringField(_l("Article"), filters=[clean_text],
+                          validators=[DataRequired(_l("Choose the article.")), Length(max=200)])
+    kind = RadioField(_l("The article is"), default="outdated", validate_choice=True,
+                      choices=[("outdated", _l("outdated")), ("wrong", _l("wrong"))])
+    comment = TextAreaField(_l("What is wrong with it"), filters=[clean_text], validators=[
+        DataRequired(_l("Tell the owner what to fix.")), Length(max=2000)])
+    flag = SubmitField(_l("Flag the article"))

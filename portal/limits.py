@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from flask import Flask
 from flask import current_app
+from flask import request
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -26,7 +27,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 #: Settings holding a limit in Flask-Limiter syntax ("5 per hour;20 per day").
-LIMIT_SETTINGS = ("RATELIMIT_TICKETS", "RATELIMIT_VOTES", "RATELIMIT_TICKET_MESSAGES")
+LIMIT_SETTINGS = ("RATELIMIT_TICKETS", "RATELIMIT_VOTES", "RATELIMIT_TICKET_MESSAGES",
+                  "RATELIMIT_LOGIN", "RATELIMIT_LOGIN_ACCOUNT")
 
 
 def _limit(setting: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -47,6 +49,25 @@ def limit_votes(view: Callable[P, R]) -> Callable[P, R]:
 def limit_ticket_messages(view: Callable[P, R]) -> Callable[P, R]:
     """Limit messages customers add on a ticket's status page (`RATELIMIT_TICKET_MESSAGES`)."""
     return _limit("RATELIMIT_TICKET_MESSAGES")(view)
+
+
+def _failed(response) -> bool:
+    """A login attempt that did not log anyone in (a successful one redirects)."""
+    return response.status_code not in (302, 303)
+
+
+def _account_key() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()[:320]
+
+
+def limit_login(view: Callable[P, R]) -> Callable[P, R]:
+    """Limit failed logins per client address (`RATELIMIT_LOGIN`) and per account
+    (`RATELIMIT_LOGIN_ACCOUNT`, against guessing from many addresses)."""
+    per_account = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"],
+                                key_func=_account_key, methods=["POST"], deduct_when=_failed)
+    per_address = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"],
+                                methods=["POST"], deduct_when=_failed)
+    return per_address(per_account(view))
 
 
 def retry_after() -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean
 from sqlalchemy import Date
 from sqlalchemy import DateTime
@@ -170,9 +171,29 @@ class Ticket(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     #: When the customer may expect the first answer, in business time.
     answer_due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: Who works it now (taking a ticket from the queue assigns it).
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
+    #: Since when the team owes the customer an answer (None: nothing owed), and the
+    #: response-time target for it (per line and priority, in business time).
+    awaiting_since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    response_due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: Line 4: the outside vendor and its reference number for this case.
+    vendor: Mapped[str | None] = mapped_column(String(200))
+    vendor_ref: Mapped[str | None] = mapped_column(String(200))
+    #: The article that solved it (None with `resolved_at` set: no article exists).
+    resolution_article_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    assignee: Mapped[StaffUser | None] = relationship()
 
     messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id", cascade="all, delete-orphan")
+    events: Mapped[list[TicketEvent]] = relationship(
+        order_by="TicketEvent.id", cascade="all, delete-orphan")
+    links: Mapped[list[TicketLink]] = relationship(
+        order_by="TicketLink.id", cascade="all, delete-orphan")
 
 
 class TicketMessage(db.Model):
@@ -188,6 +209,8 @@ class TicketMessage(db.Model):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
 
@@ -212,3 +235,168 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class StaffUser(UserMixin, db.Model):
+    """Someone on the support team: a line 1 agent, a line 2 engineer, a line 3 expert or an
+    administrator. Customers have no accounts."""
+
+    __tablename__ = "staff_user"
+
+    def get_id(self) -> str | None:
+        # Flask-Login keeps this in the cookie: the login session's token, not the user id,
+        # so that ending the session on the server ends every copy of the cookie.
+        return getattr(self, "login_token", None)
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: A salted scrypt hash (Werkzeug's format); never the password.
+    password_hash: Mapped[str] = mapped_column(String(300), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class StaffSession(db.Model):
+    """One login. The browser's cookie carries a random token whose hash is kept here, so
+    logging out (or disabling the account) ends the session even for a copied cookie."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[StaffUser] = relationship()
+
+
+class ApiToken(db.Model):
+    """A staff member's token for an outside helpdesk (search with internal articles, link
+    articles to tickets). Only its hash is kept; the token is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    #: The first characters of the token, so its owner can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[StaffUser] = relationship()
+
+
+class TicketAccess(db.Model):
+    """A further private status link of a ticket, one per mail that carries a link (only
+    the first link's hash is on the ticket itself)."""
+
+    __tablename__ = "ticket_access"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"),
+                                           nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class TicketEvent(db.Model):
+    """One line of a ticket's audit history: who changed what, when (details as JSON)."""
+
+    __tablename__ = "ticket_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"),
+                                           nullable=False, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+    #: The staff member who did it; None for the customer or the system.
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
+    actor: Mapped[str] = mapped_column(String(16), nullable=False)  # staff | customer | system
+    kind: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    data: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+
+    staff: Mapped[StaffUser | None] = relationship()
+
+
+class TicketLink(db.Model):
+    """An article an agent linked to a ticket. The link sent to the customer carries `code`,
+    so opening it is counted here (and as an article view reached via "agent_link")."""
+
+    __tablename__ = "ticket_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"),
+                                           nullable=False, index=True)
+    article_id: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
+    code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    #: Where the agent linked it: the console or an outside helpdesk through the API.
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    opens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    first_opened_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_opened_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    staff: Mapped[StaffUser | None] = relationship()
+
+
+class ArticleRequest(db.Model):
+    """"No article exists": an agent asks the experts for one, with the ticket attached."""
+
+    __tablename__ = "article_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    topic: Mapped[str] = mapped_column(String(300), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    close_note: Mapped[str | None] = mapped_column(Text)
+
+    requested_by: Mapped[StaffUser | None] = relationship(foreign_keys=[requested_by_id])
+
+
+class ArticleFlag(db.Model):
+    """An article marked outdated or wrong by someone working a ticket, for its owner."""
+
+    __tablename__ = "article_flag"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
+    flagged_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # outdated | wrong
+    comment: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    close_note: Mapped[str | None] = mapped_column(Text)
+
+    flagged_by: Mapped[StaffUser | None] = relationship(foreign_keys=[flagged_by_id])

@@ -53,10 +53,13 @@ class ServiceCalendar:
     answer_targets: Mapping[str, int] = dataclasses.field(default_factory=dict)
     #: "24/7": open every minute, holidays do not apply.
     always_open: bool = False
+    #: Support line to priority to business minutes until the team's next response.
+    response_targets: Mapping[int, Mapping[str, int]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def parse(cls, hours: str, timezone: str = "Europe/Moscow", holidays: object = (),
-              working_days: object = (), answer_targets: object = None) -> ServiceCalendar:
+              working_days: object = (), answer_targets: object = None,
+              response_targets: object = None) -> ServiceCalendar:
         """A calendar from the readable settings, e.g. `parse("mon-fri 09:00-18:00")`."""
         zone = parse_zone(timezone)
         always_open, weekly = parse_hours(hours)
@@ -68,7 +71,9 @@ class ServiceCalendar:
                              f"{both[0].isoformat()}: keep it in one of them")
         targets = parse_targets(answer_targets if answer_targets is not None
                                 else DEFAULT_ANSWER_TARGETS)
-        return cls(zone, weekly, off, extra, targets, always_open)
+        per_line = parse_response_targets(response_targets if response_targets is not None
+                                          else DEFAULT_RESPONSE_TARGETS)
+        return cls(zone, weekly, off, extra, targets, always_open, per_line)
 
     @classmethod
     def from_config(cls, config: Mapping) -> ServiceCalendar:
@@ -77,7 +82,8 @@ class ServiceCalendar:
                          config.get("SUPPORT_TIMEZONE", "Europe/Moscow"),
                          config.get("SUPPORT_HOLIDAYS", ()),
                          config.get("SUPPORT_WORKING_DAYS", ()),
-                         config.get("ANSWER_TARGET_MINUTES"))
+                         config.get("ANSWER_TARGET_MINUTES"),
+                         config.get("RESPONSE_TARGET_MINUTES"))
 
     def hours_on(self, day: dt.date) -> Interval | None:
         """The open interval on a local date, or None when the team does not work."""
@@ -121,6 +127,14 @@ class ServiceCalendar:
                              f"(ANSWER_TARGET_MINUTES has {known})") from None
         return self.add_business_minutes(created_at, minutes)
 
+    def response_due(self, since: dt.datetime, line: int, priority: str) -> dt.datetime:
+        """When the team on `line` must respond to a ticket waiting since `since`."""
+        targets = self.response_targets.get(line) or {}
+        minutes = targets.get(priority) or max(targets.values(), default=None)
+        if minutes is None:
+            raise ValueError(f"RESPONSE_TARGET_MINUTES has no targets for line {line}")
+        return self.add_business_minutes(since, minutes)
+
     def _local(self, moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(self.zone)
 
@@ -151,6 +165,12 @@ class ServiceCalendar:
 
 #: Business minutes until the first answer, per ticket priority.
 DEFAULT_ANSWER_TARGETS = {"urgent": 60, "high": 240, "normal": 480, "low": 960}
+DEFAULT_RESPONSE_TARGETS = {
+    1: {"urgent": 15, "high": 15, "normal": 15, "low": 15},
+    2: {"urgent": 60, "high": 120, "normal": 240, "low": 480},
+    3: {"urgent": 120, "high": 480, "normal": 960, "low": 1920},
+    4: {"urgent": 240, "high": 960, "normal": 2400, "low": 4800},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -300,9 +320,8 @@ def _usual_hours(weekly: Mapping[int, Interval]) -> Interval | None:
     return weekly[min(weekly)] if weekly else None
 
 
-def parse_targets(value: object) -> dict[str, int]:
+def parse_targets(value: object, key: str = "ANSWER_TARGET_MINUTES") -> dict[str, int]:
     """Priority -> business minutes, each a whole number above zero."""
-    key = "ANSWER_TARGET_MINUTES"
     if not isinstance(value, Mapping) or not value:
         raise ValueError(f"{key}: expected priorities with minutes, like "
                          f"{{'urgent': 60, 'normal': 480}}, got {value!r}")
@@ -314,6 +333,23 @@ def parse_targets(value: object) -> dict[str, int]:
             raise ValueError(f"{key}[{priority!r}]: expected a whole number of minutes "
                              f"above zero, got {minutes!r}")
         targets[str(priority)] = number
+    return targets
+
+
+def parse_response_targets(value: object) -> dict[int, dict[str, int]]:
+    """Line (1-4) -> priority -> business minutes; a line may give one number for all."""
+    key = "RESPONSE_TARGET_MINUTES"
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError(f"{key}: expected lines with minutes per priority, like "
+                         f"{{1: {{'normal': 15}}, 2: 240}}, got {value!r}")
+    targets: dict[int, dict[str, int]] = {}
+    for line, minutes in value.items():
+        number = line if isinstance(line, int) and not isinstance(line, bool) else (
+            int(line) if isinstance(line, str) and line.strip() in ("1", "2", "3", "4") else 0)
+        if number not in (1, 2, 3, 4):
+            raise ValueError(f"{key}: lines are 1 to 4, got {line!r}")
+        per_priority = minutes if isinstance(minutes, Mapping) else {"normal": minutes}
+        targets[number] = parse_targets(per_priority, f"{key}[{line!r}]")
     return targets
 
 

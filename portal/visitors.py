@@ -39,6 +39,14 @@ def is_event_uid(value: str) -> bool:
     return bool(_EVENT_UID.fullmatch(value))
 
 
+_LINK_CODE = re.compile(r"[A-Za-z0-9_-]{8,32}")
+
+
+def is_link_code(value: str) -> bool:
+    """True for something shaped like the code of a link an agent sent (`?t=`)."""
+    return bool(_LINK_CODE.fullmatch(value))
+
+
 def event_context() -> dict:
     """Who and where, for a tracking event: the visitor, this page, and the site they came
     from (without its query string, which may hold someone's data)."""

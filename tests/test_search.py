@@ -95,8 +95,12 @@ def test_internal_and_draft_articles_are_hidden_from_customers(site):
         found = ids(search(site, query))
         assert "account/vnutrennyaya-instrukciya" not in found
         assert "account/chernovik" not in found
-    staff = ids(search(site, "секретная инструкция", Scope(include_hidden=True)))
+    staff = ids(search(site, "секретная инструкция", Scope(visibility="staff")))
     assert staff[0] == "account/vnutrennyaya-instrukciya"
+    assert "account/chernovik" not in ids(search(site, "черновик ключ доступа",
+                                                 Scope(visibility="staff")))
+    editors = ids(search(site, "черновик ключ доступа", Scope(visibility="all")))
+    assert "account/chernovik" in editors
 
 
 def test_filters_by_language_and_category(site):

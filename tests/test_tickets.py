@@ -415,9 +415,8 @@ def test_too_many_messages_keep_the_message_typed(make_app, articles_dir):
 def test_marking_solved_while_the_database_fails_says_so(client, app):
     location = send_ticket(client).headers["Location"]
     page = client.get(location).get_data(as_text=True)
-    with app.app_context():
-        with db.engine.begin() as connection:
-            connection.execute(text("ALTER TABLE ticket_message RENAME TO gone"))
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE ticket_message RENAME TO gone"))
     response = client.post("/tickets/INC-000001/solved", data={
         "csrf_token": csrf_token(page), "token": location.split("token=")[1], "solved": "1"})
     assert response.status_code == 503

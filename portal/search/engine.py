@@ -97,7 +97,9 @@ class Scope:
 
     lang: str | None = None
     category: str | None = None
-    include_hidden: bool = False
+    #: "public": published public articles (customers); "staff": internal ones too;
+    #: "all": drafts and archived as well (the expert's editor).
+    visibility: str = "public"
     #: The visitor's language: articles in other languages rank a little lower, so that a
     #: Russian reader gets the Russian article first when a translation matches as well.
     prefer_lang: str | None = None
@@ -110,10 +112,10 @@ def _filters(scope: Scope):
     if scope.category:
         terms.append(Term("category", scope.category))
     filter_q = And(terms) if len(terms) > 1 else (terms[0] if terms else None)
-    mask = None
-    if not scope.include_hidden:
-        mask = Or([Term("audience", "internal"), Term("status", "draft"),
-                   Term("status", "archived")])
+    hidden = {"public": [Term("audience", "internal"), Term("status", "draft"),
+                         Term("status", "archived")],
+              "staff": [Term("status", "draft"), Term("status", "archived")]}
+    mask = Or(hidden[scope.visibility]) if scope.visibility in hidden else None
     return filter_q, mask
 
 
@@ -155,7 +157,7 @@ class _Generation:
 
 def search(index: SearchIndex, raw: str | None, scope: Scope = Scope(), page: int = 1,
            per_page: int = 10, allow_correction: bool = True) -> SearchResults:
-    """Search the knowledge base as a customer (or, with `include_hidden`, as staff).
+    """Search the knowledge base as a customer (or, by `scope.visibility`, as staff).
 
     Words the index does not know are fixed (keyboard layout, spelling, transliteration)
     when `allow_correction`; the fixes are searched together with what was typed, and the
@@ -216,7 +218,7 @@ def _rank(scorer: Scorer, slots: list[Slot], scope: Scope,
     if scope.prefer_lang and not scope.lang:
         scores = np.where(scorer.language_is(scope.prefer_lang), scores,
                           scores * OTHER_LANGUAGE_FACTOR)
-    allowed = scorer.mask(scope.lang, scope.category, scope.include_hidden)
+    allowed = scorer.mask(scope.lang, scope.category, scope.visibility)
     top, total = scorer.top(scores, allowed, limit)
     return [(scorer.ids[docnum], score) for docnum, score in top], total
 
@@ -357,7 +359,7 @@ def related(index: SearchIndex, article_id: str, limit: int = 5) -> list[Article
             scorer: Scorer = index.derived("scorer", Scorer)
             scores = scorer.score(slots, {"title": 2.0, "keywords": 1.5, "headings": 1.0,
                                           "summary": 1.0}, COVERAGE_WEIGHT)
-            allowed = scorer.mask(info.lang, None, False)
+            allowed = scorer.mask(info.lang, None, "public")
             top, _ = scorer.top(scores, allowed, limit + 1)
             for docnum, _score in top:
                 doc_id = scorer.ids[docnum]

@@ -148,8 +148,10 @@ class Scorer:
         self.section_article = columns["article"]
         self._values = {name: np.array(columns[name], dtype=object)
                         for name in ("lang", "category", "audience", "status")}
-        self.hidden = (self._values["audience"] == "internal") | (
-            self._values["status"] != "published")
+        unpublished = self._values["status"] != "published"
+        #: What each visibility (see `Scope.visibility`) may not see.
+        self.hidden = {"public": (self._values["audience"] == "internal") | unpublished,
+                       "staff": unpublished}
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
         self._cache: OrderedDict[tuple, tuple] = OrderedDict()
         self._masks: dict[tuple, np.ndarray] = {}
@@ -168,18 +170,18 @@ class Scorer:
         """Which documents are in `lang`."""
         return self._cached(("lang", lang), lambda: self._values["lang"] == lang)
 
-    def mask(self, lang: str | None, category: str | None, include_hidden: bool,
+    def mask(self, lang: str | None, category: str | None, visibility: str = "public",
              kind: str = KIND_ARTICLE) -> np.ndarray:
-        """Which documents a search may return."""
-        key = (lang, category, include_hidden, kind)
+        """Which documents a search may return ("public", "staff" or "all"; see `Scope`)."""
+        key = (lang, category, visibility, kind)
         if key not in self._masks:
             allowed = (self.articles if kind == KIND_ARTICLE else self.sections).copy()
             if lang:
                 allowed &= self._values["lang"] == lang
             if category:
                 allowed &= self._values["category"] == category
-            if not include_hidden:
-                allowed &= ~self.hidden
+            if visibility in self.hidden:
+                allowed &= ~self.hidden[visibility]
             self._masks[key] = allowed
         return self._masks[key]
 

@@ -1,6 +1,7 @@
 """Tickets: what line 1 gets when self-help did not solve the problem."""
 
 from .notify import due_phrase
+from .notify import queue_reply
 from .notify import ticket_data
 from .rules import CUSTOMER_CAN_WRITE
 from .rules import MAX_MESSAGE
@@ -12,6 +13,7 @@ from .rules import TicketRequest
 from .rules import add_customer_message
 from .rules import create_ticket
 from .rules import find_ticket
+from .rules import grant_access
 from .rules import mark_solved
 from .rules import public_messages
 from .triage import PRIORITIES
@@ -29,7 +31,9 @@ __all__ = [
     "create_ticket",
     "due_phrase",
     "find_ticket",
+    "grant_access",
     "mark_solved",
     "public_messages",
+    "queue_reply",
     "ticket_data",
 ]

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from .. import outbox
 from ..models import Ticket
+from ..models import TicketMessage
 from ..service_hours import calendar
 from ..service_hours import describe_due
 
@@ -74,3 +75,20 @@ def queue_created(ticket: Ticket, status_url: str) -> None:
         log.warning("ticket %s: no confirmation mail for this address", ticket.number)
     outbox.queue_webhook("ticket.created", {"ticket": ticket_data(ticket),
                                             "status_url": status_url}, ticket_id=ticket.id)
+
+
+def queue_reply(ticket: Ticket, message: TicketMessage, status_url: str) -> None:
+    """Mail a public reply to the customer, with a link to the ticket's status page."""
+    with force_locale(ticket.lang):
+        subject = _("Re: your request %(number)s: %(subject)s", number=ticket.number,
+                    subject=ticket.subject)
+        text = render_template("mail/ticket_reply.txt", ticket=ticket, message=message,
+                               status_url=status_url)
+    try:
+        outbox.queue_mail(ticket.email, " ".join(subject.split()), text, ticket_id=ticket.id)
+    except outbox.OutboxError:
+        log.warning("ticket %s: no mail for this address", ticket.number)
+    outbox.queue_webhook("ticket.replied", {
+        "ticket": ticket_data(ticket, with_trail=False),
+        "reply": {"author": message.author_name, "body": message.body,
+                  "at": message.created_at.isoformat()}}, ticket_id=ticket.id)

@@ -21,21 +21,20 @@ from .. import outbox
 from .. import tracking
 from ..extensions import db
 from ..models import Ticket
+from ..models import TicketAccess
 from ..models import TicketMessage
 from ..service_hours import calendar
 from . import notify
 from . import triage
+from . import work
+from .common import MAX_MESSAGE
+from .common import TicketError
 
 URGENCIES = ("low", "normal", "high", "critical")
 STATUSES = ("new", "open", "waiting", "escalated", "resolved", "closed")
 #: Statuses in which the customer can still write; a closed ticket needs a new one.
 CUSTOMER_CAN_WRITE = ("new", "open", "waiting", "escalated", "resolved")
-MAX_MESSAGE = 5000
 _NUMBER = re.compile(r"[A-Za-z0-9]{1,10}-\d{1,12}")
-
-
-class TicketError(ValueError):
-    """A ticket action that the rules do not allow."""
 
 
 @dataclass
@@ -105,6 +104,8 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
     db.session.add(ticket)
     db.session.flush()
     ticket.number = format_number(config["TICKET_NUMBER_PREFIX"], ticket.id)
+    work.start_waiting(ticket, now)
+    work.record(ticket, "created", None, now, actor="customer")
     if assessment.mass_incident and assessment.similar_ticket_ids:
         db.session.execute(update(Ticket).where(Ticket.id.in_(assessment.similar_ticket_ids))
                            .values(mass_incident=True))
@@ -125,9 +126,22 @@ def find_ticket(number: str, token: str) -> Ticket | None:
         return None
     ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
     expected = ticket.token_hash if ticket else hash_token("no such ticket")
-    if not hmac.compare_digest(expected, hash_token(token)) or ticket is None:
+    if ticket is None:
         return None
-    return ticket
+    if hmac.compare_digest(expected, hash_token(token)):
+        return ticket
+    further = db.session.scalar(select(TicketAccess.id).where(
+        TicketAccess.ticket_id == ticket.id, TicketAccess.token_hash == hash_token(token)))
+    return ticket if further is not None else None
+
+
+def grant_access(ticket: Ticket, now: dt.datetime | None = None) -> str:
+    """A further private status link for a mail to the customer (the first link's token is
+    never kept, so each mail that carries a link gets its own)."""
+    token = secrets.token_urlsafe(24)
+    db.session.add(TicketAccess(ticket_id=ticket.id, token_hash=hash_token(token),
+                                created_at=now or dt.datetime.now(dt.UTC)))
+    return token
 
 
 def public_messages(ticket: Ticket) -> list[TicketMessage]:
@@ -149,9 +163,7 @@ def add_customer_message(ticket: Ticket, body: str, now: dt.datetime | None = No
     message = TicketMessage(ticket=ticket, author="customer", author_name=ticket.name,
                             body=body, public=True, created_at=now)
     db.session.add(message)
-    if ticket.status in ("waiting", "resolved"):
-        ticket.status = "open"
-    ticket.updated_at = now
+    work.customer_wrote(ticket, now)
     return message
 
 
@@ -162,7 +174,10 @@ def mark_solved(ticket: Ticket, now: dt.datetime | None = None) -> None:
     if ticket.status == "resolved":
         return
     now = now or dt.datetime.now(dt.UTC)
+    previous = ticket.status
     ticket.status = "resolved"
-    ticket.updated_at = now
+    ticket.resolved_at = now
+    work.stop_waiting(ticket)
+    work.record(ticket, "customer_solved", None, now, actor="customer", previous=previous)
     db.session.add(TicketMessage(ticket=ticket, author="system", body="customer_marked_solved",
                                  public=True, created_at=now))

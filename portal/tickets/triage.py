@@ -129,3 +129,25 @@ def guess_category(trail: Mapping, category_of: Callable[[str], str | None],
     if not votes:
         return None
     return max(sorted(votes), key=lambda c: votes[c])
+
+
+def similar_tickets(ticket: Ticket, limit: int = 5, days: int = 180,
+                    scan: int = 3000) -> list[Ticket]:
+    """Earlier tickets asking about the same thing (most shared words first): how they were
+    solved is often this ticket's answer."""
+    terms = _terms(ticket.subject)
+    if not terms:
+        return []
+    rows = db.session.execute(
+        select(Ticket.id, Ticket.subject)
+        .where(Ticket.id != ticket.id, Ticket.created_at <= ticket.created_at,
+               Ticket.created_at >= ticket.created_at - dt.timedelta(days=days))
+        .order_by(Ticket.created_at.desc()).limit(scan)).all()
+    shared = {}
+    for row in rows:
+        other = _terms(row.subject)
+        if similar(terms, other):
+            shared[row.id] = len(terms & other)
+    best = sorted(shared, key=lambda i: (-shared[i], -i))[:limit]
+    found = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(best)))}
+    return [found[i] for i in best if i in found]

@@ -104,6 +104,8 @@ class ArticleOpened(Event):
     via: str = "direct"
     search_uid: str | None = None
     rank: int | None = None
+    #: The code of a link an agent sent in a reply (`via` is then "agent_link").
+    ticket_link: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,6 +8,7 @@ process is found in the database, as before.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from dataclasses import field
 from functools import singledispatch
@@ -21,6 +22,8 @@ from ..extensions import db
 from ..models import ArticleEvent
 from ..models import SearchEvent
 from ..models import SearchSession
+from ..models import TicketEvent
+from ..models import TicketLink
 from .events import MAX_PAGE
 from .events import ArticleOpened
 from .events import ArticleRead
@@ -172,6 +175,24 @@ def _(event: ArticleOpened, memory: Memory) -> None:
         via=event.via if search_id or event.via != "search" else "direct",
         search_id=search_id, rank=event.rank if search_id else None))
     popularity.count_view(event.article_id, event.at.date())
+    if event.ticket_link:
+        _link_opened(event)
+
+
+def _link_opened(event: ArticleOpened) -> None:
+    """A customer opened an article an agent linked in a reply: count it on the link, and
+    put the first opening into the ticket's history."""
+    link = db.session.scalar(select(TicketLink).where(
+        TicketLink.code == event.ticket_link, TicketLink.article_id == event.article_id))
+    if link is None:
+        return
+    db.session.execute(update(TicketLink).where(TicketLink.id == link.id).values(
+        opens=TicketLink.opens + 1, last_opened_at=event.at))
+    if link.first_opened_at is None:
+        link.first_opened_at = event.at
+        db.session.add(TicketEvent(ticket_id=link.ticket_id, at=event.at, actor="customer",
+                                   kind="link_opened",
+                                   data=json.dumps({"article": link.article_id})))
 
 
 @store.register

@@ -17,6 +17,7 @@ from flask import request
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import feedback
@@ -34,6 +35,7 @@ from ..search import related
 from ..search import search as run_search
 from ..visitors import event_context
 from ..visitors import is_event_uid
+from ..visitors import is_link_code
 from ..visitors import visitor_id
 from .params import category_arg
 from .params import int_arg
@@ -127,12 +129,13 @@ def raw_path_is_plain() -> bool:
     return not any(code in path for code in ("%2f", "%5c", "%2e", "%00"))
 
 
-def public_article(article_id: str):
-    """The published snapshot of a public article, or 404."""
+def public_article(article_id: str, staff: bool = False):
+    """The published snapshot of a public article (for `staff`, internal ones too), or 404."""
     if not is_valid_id(article_id) or not raw_path_is_plain():
         abort(404)
     snapshot = current_index().article(article_id)
-    if snapshot is None or not snapshot.info.is_public:
+    if snapshot is None or snapshot.info.status != "published" or (
+            not staff and not snapshot.info.is_public):
         abort(404)
     return snapshot
 
@@ -145,12 +148,14 @@ def article(article_id: str):
         target = index.resolve_alias(article_id)
         if target and target in catalog and catalog[target].is_public:
             return redirect(url_for("public.article", article_id=target), code=301)
-    snapshot = public_article(article_id)
+    snapshot = public_article(article_id, staff=current_user.is_authenticated)
     opened = _opened(article_id)
-    tracking.track_event(opened)
+    if not current_user.is_authenticated:  # staff checking a link are not its customer
+        tracking.track_event(opened)
     vote = _current_vote(article_id)
     form = VoteForm(reason=vote.reason if vote else None, comment=vote.comment if vote else None)
-    return render_article(snapshot, form, vote, view_uid=opened.uid)
+    return render_article(snapshot, form, vote,
+                          view_uid=None if current_user.is_authenticated else opened.uid)
 
 
 def _opened(article_id: str) -> tracking.ArticleOpened:
@@ -163,6 +168,10 @@ def _opened(article_id: str) -> tracking.ArticleOpened:
             **event_context(), article_id=article_id, via="search", search_uid=search_uid,
             rank=int(rank) if rank.isascii() and rank.isdigit() and 0 < int(rank[:5]) <= 1000
             else None)
+    link = request.args.get("t", "")
+    if is_link_code(link):
+        return tracking.ArticleOpened(**event_context(), article_id=article_id,
+                                      via="agent_link", ticket_link=link)
     via = request.args.get("via", "")
     return tracking.ArticleOpened(**event_context(), article_id=article_id,
                                   via=via if via in LINK_VIAS else "direct")
@@ -290,9 +299,9 @@ def language(code: str):
     return response
 
 
-def safe_next(target: str | None) -> str:
-    """`target` when it is a path on this site, else the home page."""
-    fallback = url_for("public.home")
+def safe_next(target: str | None, fallback: str | None = None) -> str:
+    """`target` when it is a path on this site, else `fallback` (the home page)."""
+    fallback = fallback or url_for("public.home")
     if not target or len(target) > 2000:
         return fallback
     if any(ord(c) < 32 or c == "\\" for c in target):

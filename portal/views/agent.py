@@ -1,0 +1,441 @@
+"""The agent console: the ticket queue and the ticket page, for every support line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import auth
+from .. import outbox
+from .. import tickets
+from ..articles import is_valid_id
+from ..extensions import db
+from ..forms import ActionForm
+from ..forms import EscalateForm
+from ..forms import FlagForm
+from ..forms import ReplyForm
+from ..forms import ResolveForm
+from ..forms import StatusForm
+from ..knowledge import current_index
+from ..models import StaffUser
+from ..models import Ticket
+from ..search import Scope
+from ..search import search as run_search
+from ..tickets import work
+from ..tickets.triage import similar_tickets
+from .labels import line_label
+from .params import int_arg
+from .params import lang_arg
+from .params import text_arg
+from .public import ui_lang
+from .public import visible_categories
+
+log = logging.getLogger(__name__)
+bp = Blueprint("agent", __name__, url_prefix="/agent")
+auth.guard_blueprint(bp, auth.TICKET_ROLES)
+
+VIEWS = ("active", "mine", "unassigned", "waiting", "all")
+QUEUE_PAGE = 50
+SUGGESTED = 6
+KB_RESULTS = 8
+
+
+def choice_arg(name: str, allowed, default=None):
+    """A parameter that must be one of `allowed` (empty: `default`); else a clear 400."""
+    value = request.args.get(name) or None
+    if value is None:
+        return default
+    if value not in allowed:
+        abort(400, _("Unknown value of “%(name)s”.", name=name))
+    return value
+
+
+# --- The queue ---------------------------------------------------------------------------
+
+
+def _filters() -> dict:
+    staff_ids = {str(u.id) for u in _staff()}
+    return {
+        "view": choice_arg("view", VIEWS, "active"),
+        "status": choice_arg("status", tickets.STATUSES),
+        "line": choice_arg("line", ("1", "2", "3", "4")),
+        "priority": choice_arg("priority", tickets.PRIORITIES),
+        "category": choice_arg("category", {c["id"] for c in visible_categories(ui_lang())}
+                               | {"other"}),
+        "assignee": choice_arg("assignee", staff_ids | {"none"}),
+    }
+
+
+def _staff() -> list[StaffUser]:
+    return list(db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))
+                                   .order_by(StaffUser.name)))
+
+
+def _queue_query(filters: dict):
+    query = select(Ticket)
+    view = filters["view"]
+    if view == "mine":
+        query = query.where(Ticket.assignee_id == current_user.id)
+    elif view == "unassigned":
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif view == "waiting":
+        query = query.where(Ticket.status == "waiting")
+    if filters["status"]:
+        query = query.where(Ticket.status == filters["status"])
+    elif view in ("active", "mine", "unassigned"):
+        query = query.where(Ticket.status.in_(work.ACTIVE_STATUSES))
+    if filters["line"]:
+        query = query.where(Ticket.line == int(filters["line"]))
+    if filters["priority"]:
+        query = query.where(Ticket.priority == filters["priority"])
+    if filters["category"]:
+        query = query.where(func.coalesce(Ticket.category, Ticket.guessed_category)
+                            == filters["category"])
+    if filters["assignee"] == "none":
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters["assignee"]:
+        query = query.where(Ticket.assignee_id == int(filters["assignee"]))
+    return query
+
+
+def _queue_order(query):
+    """Possible mass incidents first, then the ticket whose response is due soonest, then
+    the most urgent, then the oldest."""
+    urgency = case({"urgent": 0, "high": 1, "normal": 2}, value=Ticket.priority, else_=3)
+    active = case((Ticket.status.in_(work.ACTIVE_STATUSES), 0), else_=1)
+    return query.order_by(active, Ticket.mass_incident.desc(), Ticket.response_due_at.is_(None),
+                          Ticket.response_due_at, urgency, Ticket.created_at)
+
+
+@bp.get("/")
+def queue():
+    """Tickets by view and filters, with their response-time targets."""
+    filters = _filters()
+    page = int_arg("page", 1, 1, 10_000)
+    query = _queue_query(filters)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    found = list(db.session.scalars(_queue_order(query).offset((page - 1) * QUEUE_PAGE)
+                                    .limit(QUEUE_PAGE)))
+    incidents = list(db.session.scalars(
+        select(Ticket).where(Ticket.mass_incident.is_(True),
+                             Ticket.status.in_(work.ACTIVE_STATUSES))
+        .order_by(Ticket.created_at.desc()).limit(20)))
+    now = dt.datetime.now(dt.UTC)
+    return render_template(
+        "agent/queue.html", tickets=found, total=total, page=page,
+        pages=max(1, -(-total // QUEUE_PAGE)), filters=filters, incidents=incidents,
+        clocks={t.id: response_clock(t, now) for t in found + incidents}, staff=_staff(),
+        categories=visible_categories(ui_lang()), views=VIEWS)
+
+
+def duration(seconds: float) -> str:
+    """A span of time in words: "12 min", "3 h 5 min", "2 d 4 h"."""
+    minutes = max(0, int(seconds // 60))
+    if minutes < 60:
+        return ngettext("%(num)d min", "%(num)d min", minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+    days, hours = divmod(hours, 24)
+    return _("%(days)d d %(hours)d h", days=days, hours=hours)
+
+
+def response_clock(ticket: Ticket, now: dt.datetime) -> dict | None:
+    """The line's response target as "time left" or "overdue", or None when nothing is owed."""
+    if ticket.response_due_at is None or ticket.status not in work.ACTIVE_STATUSES:
+        return None
+    left = (ticket.response_due_at - now).total_seconds()
+    if left < 0:
+        return {"overdue": True, "text": _("overdue by %(time)s", time=duration(-left)),
+                "due": ticket.response_due_at}
+    return {"overdue": False, "text": _("%(time)s left", time=duration(left)),
+            "due": ticket.response_due_at}
+
+
+# --- The ticket page ---------------------------------------------------------------------
+
+
+def _ticket(number: str) -> Ticket:
+    if len(number) > 32:
+        abort(404)
+    found = db.session.scalar(select(Ticket).where(Ticket.number == number))
+    if found is None:
+        abort(404)
+    return found
+
+
+def timeline(trail: dict) -> list[dict]:
+    """The trail's searches and articles read, in the order they happened."""
+    entries = [dict(search, kind="search") for search in trail.get("searches", [])]
+    entries += [dict(article, kind="read") for article in trail.get("articles", [])]
+    return sorted(entries, key=lambda e: e.get("at") or "")
+
+
+def _staff_scope() -> Scope:
+    return Scope(visibility="staff", prefer_lang=ui_lang())
+
+
+def suggested_articles(ticket: Ticket, trail: dict) -> list[dict]:
+    """Articles for the subject, the error text, the description and the customer's own
+    searches, taken in turns so each source contributes its best; each says whether the
+    customer already read it, and how they voted."""
+    index = current_index()
+    queries = [ticket.subject, ticket.error_text or "", (ticket.description or "")[:300]]
+    queries += [s["query"] for s in trail.get("searches", [])][-3:]
+    lists = [run_search(index, q, _staff_scope(), per_page=SUGGESTED).hits
+             for q in queries if q and q.strip()]
+    read = {a["article_id"]: a for a in trail.get("articles", [])}
+    seen: dict[str, dict] = {}
+    for rank in range(SUGGESTED):
+        for hits in lists:
+            if rank < len(hits) and hits[rank].id not in seen and len(seen) < SUGGESTED:
+                seen[hits[rank].id] = _hit_data(hits[rank], read.get(hits[rank].id))
+    return list(seen.values())
+
+
+def _hit_data(hit, read: dict | None = None) -> dict:
+    info = current_index().catalog().get(hit.id)
+    return {"id": hit.id, "title": hit.title, "url": url_for("public.article", article_id=hit.id),
+            "snippet": str(hit.snippet), "section": hit.section,
+            "internal": bool(info and info.audience == "internal"), "lang": hit.lang,
+            "read": read}
+
+
+def kb_results(query: str, lang: str | None) -> list[dict]:
+    if not query.strip():
+        return []
+    results = run_search(current_index(), query, Scope(visibility="staff", lang=lang,
+                                                       prefer_lang=ui_lang()),
+                         per_page=KB_RESULTS)
+    return [_hit_data(hit) for hit in results.hits]
+
+
+def render_ticket(ticket: Ticket, status: int = 200, **forms):
+    trail = json.loads(ticket.trail or "{}")
+    catalog = current_index().catalog()
+    last_link = ticket.links[-1].article_id if ticket.links else ""
+    kb_query = text_arg("kb", 500)
+    forms = {
+        "reply_form": forms.get("reply_form") or ReplyForm(formdata=None),
+        "status_form": forms.get("status_form") or StatusForm(
+            formdata=None, status="waiting" if ticket.status == "open" else "open"),
+        "escalate_form": forms.get("escalate_form") or EscalateForm(
+            formdata=None, line=min(ticket.line + 1, 4)),
+        "resolve_form": forms.get("resolve_form") or ResolveForm(
+            formdata=None, article=ticket.resolution_article_id or last_link),
+        "flag_form": forms.get("flag_form") or FlagForm(formdata=None),
+    }
+    page = render_template(
+        "agent/ticket.html", ticket=ticket, trail=trail, timeline=timeline(trail),
+        clock=response_clock(ticket, dt.datetime.now(dt.UTC)),
+        similar=similar_tickets(ticket), suggested=suggested_articles(ticket, trail),
+        kb_query=kb_query, kb_hits=kb_results(kb_query, None), catalog=catalog,
+        action=ActionForm(), **forms)
+    return page, status
+
+
+@bp.get("/tickets/<number>")
+def ticket(number: str):
+    return render_ticket(_ticket(number))
+
+
+def _commit_or_503() -> None:
+    try:
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not save a change to a ticket")
+        abort(503, _("The change could not be saved right now. Please try again."))
+
+
+def _back(ticket: Ticket, anchor: str | None = None):
+    return redirect(url_for("agent.ticket", number=ticket.number, _anchor=anchor), code=303)
+
+
+def _error_text(code: str) -> str:
+    return {
+        "closed": _("The ticket is closed."),
+        "empty": _("Write the message."),
+        "same_line": _("The ticket is already on this line."),
+        "note_required": _("Say why the ticket moves."),
+        "vendor_required": _("Name the vendor the ticket goes to."),
+        "vendor_ref_required": _("Give the vendor's reference number."),
+        "topic_required": _("Say what the new article should answer."),
+        "comment_required": _("Tell the owner what to fix."),
+        "too_long": _("The text is too long."),
+    }.get(code, _("This change is not allowed."))
+
+
+def _act(ticket: Ticket, change, message: str, anchor: str | None = None):
+    """Apply a domain change, save it, say so, and go back to the ticket."""
+    try:
+        change()
+    except tickets.TicketError as error:
+        db.session.rollback()
+        flash(_error_text(str(error)), "error")
+        return _back(ticket, anchor)
+    _commit_or_503()
+    flash(message, "info")
+    return _back(ticket, anchor)
+
+
+def _checked_form():
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400, _("The form has expired. Reload the page and try again."))
+
+
+@bp.post("/tickets/<number>/take")
+def take(number: str):
+    found = _ticket(number)
+    _checked_form()
+    return _act(found, lambda: work.take(found, current_user),
+                _("The ticket is yours now."))
+
+
+@bp.post("/tickets/<number>/release")
+def release(number: str):
+    found = _ticket(number)
+    _checked_form()
+    return _act(found, lambda: work.release(found, current_user),
+                _("The ticket is back in the queue."))
+
+
+@bp.post("/tickets/<number>/reply")
+def reply(number: str):
+    found = _ticket(number)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return render_ticket(found, 400, reply_form=form)
+    public = form.visibility.data == "public"
+    try:
+        message = work.reply(found, current_user, form.body.data, public)
+        if form.then.data == "waiting":
+            work.set_status(found, current_user, "waiting")
+        if public:
+            tickets.queue_reply(found, message, _status_link(found))
+    except tickets.TicketError as error:
+        db.session.rollback()
+        form.body.errors.append(_error_text(str(error)))
+        return render_ticket(found, 400, reply_form=form)
+    _commit_or_503()
+    outbox.kick()
+    flash(_("The reply is sent.") if public else _("The note is added."), "info")
+    return _back(found, "conversation")
+
+
+def _status_link(ticket: Ticket) -> str:
+    token = tickets.grant_access(ticket)
+    return url_for("tickets.status", number=ticket.number, token=token, _external=True)
+
+
+@bp.post("/tickets/<number>/status")
+def status(number: str):
+    found = _ticket(number)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return render_ticket(found, 400, status_form=form)
+    return _act(found, lambda: work.set_status(found, current_user, form.status.data),
+                _("The status is changed."))
+
+
+@bp.post("/tickets/<number>/escalate")
+def escalate(number: str):
+    found = _ticket(number)
+    form = EscalateForm()
+    if not form.validate_on_submit():
+        return render_ticket(found, 400, escalate_form=form)
+    return _act(found, lambda: work.escalate(found, current_user, form.line.data,
+                                             form.note.data, form.vendor.data,
+                                             form.vendor_ref.data),
+                _("The ticket moved to %(line)s.", line=line_label(form.line.data)))
+
+
+def _known_article(article_id: str | None) -> bool:
+    info = current_index().catalog().get(article_id or "")
+    return bool(info and info.status == "published")
+
+
+@bp.post("/tickets/<number>/resolve")
+def resolve(number: str):
+    found = _ticket(number)
+    form = ResolveForm()
+    valid = form.validate_on_submit()
+    if valid and form.outcome.data == "article" and not _known_article(form.article.data):
+        form.article.errors.append(_("There is no published article with this id."))
+        valid = False
+    if not valid:
+        return render_ticket(found, 400, resolve_form=form)
+    article = form.article.data if form.outcome.data == "article" else None
+    message = (_("Resolved. The experts got a request for a new article.") if article is None
+               else _("Resolved."))
+    return _act(found, lambda: work.resolve(found, current_user, article, form.topic.data,
+                                            form.note.data), message)
+
+
+@bp.post("/tickets/<number>/flag")
+def flag(number: str):
+    found = _ticket(number)
+    form = FlagForm()
+    valid = form.validate_on_submit()
+    if valid and not _known_article(form.article.data):
+        form.article.errors.append(_("There is no published article with this id."))
+        valid = False
+    if not valid:
+        return render_ticket(found, 400, flag_form=form)
+    return _act(found, lambda: work.flag_article(found, current_user, form.article.data,
+                                                 form.kind.data, form.comment.data),
+                _("The article's owner will see your flag."))
+
+
+@bp.post("/tickets/<number>/links")
+def link(number: str):
+    """"Insert link": record that this agent linked the article, and answer the title and
+    the tracked link to put into the reply (JSON for the page script)."""
+    found = _ticket(number)
+    _checked_form()
+    article_id = request.form.get("article", "")
+    info = current_index().catalog().get(article_id) if is_valid_id(article_id) else None
+    if info is None or info.status != "published":
+        abort(400, _("There is no published article with this id."))
+    if not info.is_public:
+        abort(400, _("This article is internal: customers cannot open it."))
+    if found.status == "closed":
+        abort(400, _("The ticket is closed."))
+    created = work.link_article(found, current_user, article_id)
+    _commit_or_503()
+    url = customer_link(article_id, created.code)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"article": article_id, "title": info.title, "url": url})
+    flash(_("Paste this link into the reply: %(title)s %(url)s", title=info.title, url=url),
+          "info")
+    return _back(found, "reply")
+
+
+def customer_link(article_id: str, code: str) -> str:
+    """The article's address as sent to a customer, with the code that tracks its opening."""
+    return url_for("public.article", article_id=article_id, t=code, _external=True)
+
+
+@bp.get("/kb")
+def kb():
+    """The knowledge-base search box of the ticket page (internal articles included)."""
+    query = text_arg("q", 500)
+    return jsonify({"query": query, "hits": kb_results(query, lang_arg())})

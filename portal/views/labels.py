@@ -1,0 +1,148 @@
+"""Words for codes (roles, statuses, priorities, history entries) in the reader's language,
+and the `linkify` filter that makes links in plain-text replies clickable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+from flask import Flask
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from markupsafe import Markup
+from markupsafe import escape
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+#: Sentence punctuation that ends a URL typed in text rather than belonging to it.
+_TRAILING = ".,;:!?)»"
+
+
+def role_label(role: str) -> str:
+    return {"agent": _("agent, line 1"), "engineer": _("engineer, line 2"),
+            "expert": _("expert, line 3"), "admin": _("administrator")}.get(role, role)
+
+
+def staff_status(status: str) -> str:
+    return {"new": _("new"), "open": _("open"), "waiting": _("waiting for customer"),
+            "escalated": _("escalated"), "resolved": _("resolved"),
+            "closed": _("closed")}.get(status, status)
+
+
+def priority_label(priority: str) -> str:
+    return {"low": _("low"), "normal": _("normal"), "high": _("high"),
+            "urgent": _("urgent")}.get(priority, priority)
+
+
+def line_label(line: int) -> str:
+    return {1: _("line 1"), 2: _("line 2 (engineers)"), 3: _("line 3 (experts)"),
+            4: _("line 4 (vendor)")}.get(line, str(line))
+
+
+def flag_label(kind: str) -> str:
+    return {"outdated": _("outdated"), "wrong": _("wrong")}.get(kind, kind)
+
+
+def failure_label(kind: str | None) -> str:
+    return {"no_results": _("nothing found"), "not_opened": _("no result opened"),
+            "voted_no": _("the article did not help"),
+            "ticket": _("followed by the ticket")}.get(kind or "", kind or "")
+
+
+def via_label(via: str | None) -> str:
+    return {"search": _("from the search results"), "suggest": _("from suggestions"),
+            "related": _("from related articles"), "ticket_form": _("from the ticket form"),
+            "agent_link": _("from a support reply"),
+            "direct": _("opened directly")}.get(via or "", via or "")
+
+
+def isodatetime(value: str | None, pattern: str = "d MMMM, HH:mm") -> str:
+    """A moment stored as ISO text (in a ticket's trail), shown in the reader's zone."""
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return format_datetime(moment, pattern)
+
+
+def fromjson(value: str | None) -> dict:
+    try:
+        data = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def event_text(event) -> str:
+    """One line of a ticket's history in words."""
+    data = json.loads(event.data or "{}")
+    kind = event.kind
+    if kind == "created":
+        return _("The customer sent the request.")
+    if kind == "assigned":
+        return _("Assigned to %(name)s.", name=data.get("to") or "?")
+    if kind == "unassigned":
+        return _("Put back in the queue.")
+    if kind == "reply":
+        return _("Public reply sent.")
+    if kind == "note":
+        return _("Internal note added.")
+    if kind == "responded":
+        return (_("Response given after the target time.") if data.get("late")
+                else _("Response given within the target time."))
+    if kind == "status":
+        return _("Status: %(previous)s → %(to)s.", previous=staff_status(data.get("previous", "")),
+                 to=staff_status(data.get("to", "")))
+    if kind == "line":
+        text = _("Moved from %(previous)s to %(to)s.", previous=line_label(data.get("previous")),
+                 to=line_label(data.get("to")))
+        if data.get("vendor"):
+            text += " " + _("Vendor: %(vendor)s, reference %(ref)s.", vendor=data["vendor"],
+                            ref=data.get("vendor_ref") or "")
+        return text
+    if kind == "linked":
+        return _("Article linked: %(article)s.", article=data.get("article") or "?")
+    if kind == "link_opened":
+        return _("The customer opened the linked article %(article)s.",
+                 article=data.get("article") or "?")
+    if kind == "resolved":
+        if data.get("article"):
+            return _("Resolved with the article %(article)s.", article=data["article"])
+        return _("Resolved; no article exists, one was requested: %(topic)s.",
+                 topic=data.get("request") or "")
+    if kind == "flagged":
+        return _("Article %(article)s flagged as %(flag)s.", article=data.get("article") or "?",
+                 flag=flag_label(data.get("flag", "")))
+    if kind == "customer_message":
+        return _("The customer wrote again.")
+    if kind == "customer_solved":
+        return _("The customer marked the request as solved.")
+    return kind
+
+
+def linkify(text: str | None) -> Markup:
+    """Plain text, escaped, with its http(s) addresses as links (opened without a referrer,
+    so a ticket page's address never leaks to another site)."""
+    if not text:
+        return Markup("")
+    parts = []
+    last = 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(_TRAILING)
+        end = match.start() + len(url)
+        parts.append(escape(text[last:match.start()]))
+        parts.append(Markup('<a href="{0}" rel="noopener noreferrer nofollow">{0}</a>')
+                     .format(url))
+        last = end
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(linkify=linkify, isodatetime=isodatetime, fromjson=fromjson)
+    app.jinja_env.globals.update(
+        role_label=role_label, staff_status=staff_status, priority_label=priority_label,
+        line_label=line_label, flag_label=flag_label, event_text=event_text,
+        failure_label=failure_label, via_label=via_label)
