@@ -14,20 +14,30 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from .. import tickets
 from .. import tracking
 from ..articles import is_valid_id
+from ..auth import EXPERT_ROLES
+from ..auth import TICKET_ROLES
+from ..auth import api_staff
+from ..auth import api_user
+from ..auth import bearer_token
 from ..extensions import csrf
+from ..extensions import db
 from ..knowledge import current_index
 from ..limits import limit_tickets
+from ..models import Ticket
 from ..search import Scope
 from ..search import search as run_search
 from ..search import suggest as run_suggest
 from ..service_hours import calendar
+from ..tickets import work
 from ..visitors import known_visitor
+from .agent import customer_link
 from .params import category_arg
 from .params import int_arg
 from .params import lang_arg
@@ -56,11 +66,18 @@ def search():
     lang = lang_arg()
     category = category_arg({c["id"] for c in visible_categories(ui_lang())})
     exact = request.args.get("exact") in ("1", "true")
-    results = run_search(current_index(), query, Scope(lang=lang, category=category),
+    if request.headers.get("Authorization") and api_user() is None:
+        abort(401)
+    staff_member = api_user()
+    # A staff token (an agent in an outside helpdesk) also finds internal articles.
+    visibility = "staff" if staff_member is not None else "public"
+    results = run_search(current_index(), query,
+                         Scope(lang=lang, category=category, visibility=visibility),
                          page=page, per_page=limit, allow_correction=not exact)
-    if known_visitor():
+    if known_visitor() and staff_member is None:
         # A widget in a customer's browser: its searches belong to the visit.
         track_search(results, lang, category, "api")
+    catalog = current_index().catalog()
     return jsonify({
         "query": results.query,
         "total": results.total,
@@ -78,6 +95,8 @@ def search():
                 "source": hit.source,
                 "lang": hit.lang,
                 "category": hit.category,
+                "internal": catalog[hit.id].audience == "internal" if hit.id in catalog
+                else False,
             }
             for hit in results.hits
         ],
@@ -187,16 +206,48 @@ def ticket(number: str):
     return jsonify(data), 200, {"Cache-Control": "no-store"}
 
 
+@bp.post("/tickets/<number>/links")
+@api_staff(*TICKET_ROLES)
+def link_article(number: str):
+    """An agent in an outside helpdesk linked an article in a reply: record it, and answer
+    the tracked link to send (`{"article": "<id>"}` in, `{"article", "title", "url"}` out)."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict) or not isinstance(body.get("article"), str):
+        abort(400, _("Send {\"article\": \"<article id>\"} as JSON."))
+    found = db.session.scalar(select(Ticket).where(Ticket.number == number[:32]))
+    if found is None:
+        abort(404)
+    article_id = body["article"]
+    info = current_index().catalog().get(article_id) if is_valid_id(article_id) else None
+    if info is None or info.status != "published":
+        abort(400, _("There is no published article with this id."))
+    if not info.is_public:
+        abort(400, _("This article is internal: customers cannot open it."))
+    if found.status == "closed":
+        abort(409, _("The ticket is closed."))
+    created = work.link_article(found, api_user(), article_id, source="api")
+    try:
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not record a linked article")
+        abort(503)
+    return jsonify({"article": article_id, "title": info.title,
+                    "url": customer_link(article_id, created.code)}), 201
+
+
 @bp.get("/reports/gaps")
 def gaps_report():
-    """The gaps report as JSON for the expert console and outside tools. Until staff
-    accounts exist it needs `Authorization: Bearer <REPORTS_API_TOKEN>`."""
+    """The gaps report as JSON for outside tools: a staff token of an expert or an
+    administrator, or `Authorization: Bearer <REPORTS_API_TOKEN>` for a reporting tool."""
     expected = current_app.config["REPORTS_API_TOKEN"]
-    sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not expected:
-        abort(404)
-    if not hmac.compare_digest(sent.encode(), expected.encode()):
-        abort(401, _("A valid reports token is required."))
+    sent = bearer_token()
+    user = api_user()
+    if user is not None:
+        if user.role not in EXPERT_ROLES:
+            abort(403)
+    elif not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(401, _("A valid token is required."))
     days = int_arg("days", 30, 1, 3650)
     limit = int_arg("limit", 50, 1, 1000)
     now = dt.datetime.now(dt.UTC)

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 def _titles() -> dict[int, str]:
     return {
         400: _("The request could not be understood"),
+        401: _("Authentication required"),
+        403: _("Access denied"),
         404: _("Page not found"),
         405: _("This action is not allowed here"),
         413: _("Too much data"),
@@ -33,6 +35,8 @@ def _titles() -> dict[int, str]:
 def _default_descriptions() -> dict[int, str]:
     return {
         400: _("Check the address or the values you entered."),
+        401: _("Send a valid API token: “Authorization: Bearer <token>”."),
+        403: _("Your role does not allow this page or action."),
         404: _("The page you asked for does not exist, or it was moved."),
         405: _("This page cannot be used that way."),
         413: _("The data sent is larger than this site accepts."),
