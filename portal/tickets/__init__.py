@@ -1,6 +1,7 @@
 """Tickets: what line 1 gets when self-help did not solve the problem."""
 
 from .notify import due_phrase
+from .notify import queue_customer_wrote
 from .notify import queue_reply
 from .notify import ticket_data
 from .rules import CUSTOMER_CAN_WRITE
@@ -34,6 +35,7 @@ __all__ = [
     "grant_access",
     "mark_solved",
     "public_messages",
+    "queue_customer_wrote",
     "queue_reply",
     "ticket_data",
 ]

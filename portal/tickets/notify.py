@@ -9,6 +9,7 @@ import logging
 
 from babel.dates import format_date
 from babel.dates import format_time
+from flask import current_app
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import get_locale
@@ -92,3 +93,16 @@ def queue_reply(ticket: Ticket, message: TicketMessage, status_url: str) -> None
         "ticket": ticket_data(ticket, with_trail=False),
         "reply": {"author": message.author_name, "body": message.body,
                   "at": message.created_at.isoformat()}}, ticket_id=ticket.id)
+
+
+def queue_customer_wrote(ticket: Ticket, message: TicketMessage, ticket_url: str) -> None:
+    """Tell the ticket's assignee the customer wrote again (in the site's default language)."""
+    assignee = ticket.assignee
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = _("%(number)s: the customer wrote again", number=ticket.number)
+        text = render_template("mail/customer_wrote.txt", ticket=ticket, message=message,
+                               ticket_url=ticket_url)
+    try:
+        outbox.queue_mail(assignee.email, " ".join(subject.split()), text, ticket_id=ticket.id)
+    except outbox.OutboxError:
+        log.warning("ticket %s: no mail for the assignee", ticket.number)

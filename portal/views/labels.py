@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from markupsafe import escape
 
+from ..forms import urgency_choices
+
 _URL = re.compile(r"https?://[^\s<>\"']+")
 #: Sentence punctuation that ends a URL typed in text rather than belonging to it.
 _TRAILING = ".,;:!?)»"
@@ -32,6 +34,10 @@ def staff_status(status: str) -> str:
 def priority_label(priority: str) -> str:
     return {"low": _("low"), "normal": _("normal"), "high": _("high"),
             "urgent": _("urgent")}.get(priority, priority)
+
+
+def urgency_label(urgency: str) -> str:
+    return dict(urgency_choices()).get(urgency, urgency)
 
 
 def line_label(line: int) -> str:
@@ -145,4 +151,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         role_label=role_label, staff_status=staff_status, priority_label=priority_label,
         line_label=line_label, flag_label=flag_label, event_text=event_text,
-        failure_label=failure_label, via_label=via_label)
+        failure_label=failure_label, via_label=via_label, urgency_label=urgency_label)

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import outbox
 from .. import tickets
 from .. import tracking
 from ..extensions import db
@@ -248,7 +249,10 @@ def add_message(number: str):
     if not form.validate_on_submit():
         return render_status(ticket, form.token.data, form, 400)
     try:
-        tickets.add_customer_message(ticket, form.body.data)
+        message = tickets.add_customer_message(ticket, form.body.data)
+        if ticket.assignee is not None and ticket.assignee.active:
+            tickets.queue_customer_wrote(ticket, message, url_for(
+                "agent.ticket", number=ticket.number, _anchor="conversation", _external=True))
         db.session.commit()
     except tickets.TicketError:  # the form checked the text: the ticket was closed meanwhile
         db.session.rollback()
@@ -260,6 +264,7 @@ def add_message(number: str):
         form.body.errors = [_("Your message could not be saved right now. Please send it "
                               "again in a minute.")]
         return render_status(ticket, form.token.data, form, 503)
+    outbox.kick()
     flash(_("Your message has been added."), "ticket-info")
     return redirect(url_for("tickets.status", number=number, token=form.token.data,
                             _anchor="messages"), code=303)
