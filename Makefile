@@ -11,7 +11,7 @@ PORT ?= 5000
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run test lint bench-relevance bench-speed bench-tracking clean
+.PHONY: setup run test lint bench-relevance bench-speed bench-tracking bench-agent clean
 
 setup: $(STAMP) $(MO)
 
@@ -50,6 +50,9 @@ bench-speed: setup
 
 bench-tracking: setup
 	$(BIN)/python benchmarks/tracking_and_tickets.py
+
+bench-agent: setup
+	$(BIN)/python benchmarks/agent_console.py
 
 clean:
 	rm -rf $(VENV) index/_* index/*.toc index/*.seg index/*.pst instance

@@ -146,6 +146,9 @@ class Ticket(db.Model):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
     subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: The subject's word stems (what "similar ticket" compares), kept so that no stemming
+    #: is needed to compare a new ticket with thousands of earlier ones.
+    subject_terms: Mapped[str | None] = mapped_column(String(400))
     description: Mapped[str] = mapped_column(Text, nullable=False)
     category: Mapped[str | None] = mapped_column(String(100))
     guessed_category: Mapped[str | None] = mapped_column(String(100))

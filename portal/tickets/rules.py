@@ -94,6 +94,7 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
     token = secrets.token_urlsafe(24)
     ticket = Ticket(
         token_hash=hash_token(token), status="new", line=1, lang=lang,
+        subject_terms=triage.subject_terms(request.subject),
         visitor_id=visitor_id, session_id=visit.session.id if visit else None,
         source_page=source_page[:500] if source_page else None, trail=json.dumps(trail),
         guessed_category=guessed, priority=assessment.priority,

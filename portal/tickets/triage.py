@@ -69,6 +69,17 @@ def _terms(text: str) -> set[str]:
     return set(normalized_form(text).split())
 
 
+def subject_terms(subject: str) -> str:
+    """What `Ticket.subject_terms` keeps: the subject's stems, sorted."""
+    return normalized_form(subject)[:400]
+
+
+def _stored_terms(row) -> set[str]:
+    if row.subject_terms is not None:
+        return set(row.subject_terms.split())
+    return _terms(row.subject)
+
+
 def similar(a: set[str], b: set[str]) -> bool:
     """Two questions are alike when they share at least half of the longer one's terms."""
     if not a or not b:
@@ -90,11 +101,12 @@ def assess(urgency: str, subject: str, description: str, category: str | None,
     subject_terms = _terms(subject)
     since = now - SURGE_WINDOW
     recent = db.session.execute(
-        select(Ticket.id, Ticket.subject, Ticket.category, Ticket.guessed_category)
+        select(Ticket.id, Ticket.subject, Ticket.subject_terms, Ticket.category,
+               Ticket.guessed_category)
         .where(Ticket.created_at >= since)).all()
     result.similar_ticket_ids = [
         row.id for row in recent
-        if similar(subject_terms, _terms(row.subject))
+        if similar(subject_terms, _stored_terms(row))
         and (not category or category in (row.category, row.guessed_category, None))]
     # Searches of the last hour that have not helped: failed, or nothing opened yet.
     result.similar_failed_searches = sum(
@@ -139,13 +151,13 @@ def similar_tickets(ticket: Ticket, limit: int = 5, days: int = 180,
     if not terms:
         return []
     rows = db.session.execute(
-        select(Ticket.id, Ticket.subject)
+        select(Ticket.id, Ticket.subject, Ticket.subject_terms)
         .where(Ticket.id != ticket.id, Ticket.created_at <= ticket.created_at,
                Ticket.created_at >= ticket.created_at - dt.timedelta(days=days))
         .order_by(Ticket.created_at.desc()).limit(scan)).all()
     shared = {}
     for row in rows:
-        other = _terms(row.subject)
+        other = _stored_terms(row)
         if similar(terms, other):
             shared[row.id] = len(terms & other)
     best = sorted(shared, key=lambda i: (-shared[i], -i))[:limit]

@@ -21,6 +21,7 @@ from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
 from .. import auth
 from .. import outbox
@@ -115,12 +116,13 @@ def _queue_query(filters: dict):
     return query
 
 
-def _queue_order(query):
-    """Possible mass incidents first, then the ticket whose response is due soonest, then
-    the most urgent, then the oldest."""
+def _queue_order(query, filters: dict):
+    """Work to do: possible mass incidents first, then the ticket whose response is due
+    soonest, then the most urgent, then the oldest. Closed work: the newest first."""
+    if filters["view"] == "all" or filters["status"] in ("resolved", "closed"):
+        return query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
     urgency = case({"urgent": 0, "high": 1, "normal": 2}, value=Ticket.priority, else_=3)
-    active = case((Ticket.status.in_(work.ACTIVE_STATUSES), 0), else_=1)
-    return query.order_by(active, Ticket.mass_incident.desc(), Ticket.response_due_at.is_(None),
+    return query.order_by(Ticket.mass_incident.desc(), Ticket.response_due_at.is_(None),
                           Ticket.response_due_at, urgency, Ticket.created_at)
 
 
@@ -131,8 +133,8 @@ def queue():
     page = int_arg("page", 1, 1, 10_000)
     query = _queue_query(filters)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    found = list(db.session.scalars(_queue_order(query).offset((page - 1) * QUEUE_PAGE)
-                                    .limit(QUEUE_PAGE)))
+    listed = _queue_order(query, filters).options(selectinload(Ticket.assignee))
+    found = list(db.session.scalars(listed.offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE)))
     incidents = list(db.session.scalars(
         select(Ticket).where(Ticket.mass_incident.is_(True),
                              Ticket.status.in_(work.ACTIVE_STATUSES))

@@ -233,6 +233,7 @@ def upgrade():
 
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.add_column(sa.Column("assignee_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("subject_terms", sa.String(length=400), nullable=True))
         batch_op.add_column(sa.Column("awaiting_since", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("response_due_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
@@ -293,6 +294,7 @@ def downgrade():
         batch_op.drop_column("response_due_at")
         batch_op.drop_column("awaiting_since")
         batch_op.drop_column("assignee_id")
+        batch_op.drop_column("subject_terms")
 
     with op.batch_alter_table("ticket_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ticket_link_ticket_id"))
