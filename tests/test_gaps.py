@@ -152,9 +152,11 @@ def test_the_report_as_json_needs_the_reports_token(make_app, articles_dir):
     assert data["gaps"][0]["kinds"] == {"no_results": 1}
 
 
-def test_without_a_reports_token_the_endpoint_does_not_exist(client):
-    assert client.get("/api/v1/reports/gaps",
-                      headers={"Authorization": "Bearer "}).status_code == 404
+def test_without_a_reports_token_only_staff_tokens_open_the_report(client):
+    # No REPORTS_API_TOKEN configured: an empty bearer must not match the empty setting.
+    for header in ("Bearer ", "Bearer  ", ""):
+        response = client.get("/api/v1/reports/gaps", headers={"Authorization": header})
+        assert response.status_code == 401
 
 
 def test_a_suggestion_opened_from_the_ticket_form_without_a_ticket_is_a_deflection(app):
