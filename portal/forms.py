@@ -176,15 +176,16 @@ class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Message"), filters=[clean_text], validators=[
         DataRequired(_l("Write the message.")), Length(max=MAX_MESSAGE)])
     visibility = RadioField(_l("Who sees it"), default="public", validate_choice=True,
-                            choices=[("public", _l("Reply to the customer (sent by e-mail)")),
-                                     ("internal", _l("Internal note (staff only)"))])
-    then = SelectField(_l("Then"), default="", validate_choice=True, choices=[
+                            choices=lambda: [
+                                ("public", _l("Reply to the customer (sent by e-mail)")),
+                                ("internal", _l("Internal note (staff only)"))])
+    then = SelectField(_l("Then"), default="", validate_choice=True, choices=lambda: [
         ("", _l("keep the status")), ("waiting", _l("wait for the customer's answer"))])
     send = SubmitField(_l("Send"))
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Status"), validate_choice=True, choices=[
+    status = SelectField(_l("Status"), validate_choice=True, choices=lambda: [
         ("open", _l("open")), ("waiting", _l("waiting for customer")), ("closed", _l("closed"))])
     change = SubmitField(_l("Change the status"))
 
@@ -192,16 +193,17 @@ class StatusForm(FlaskForm):
 class EscalateForm(FlaskForm):
     """Move the ticket to another line; why, and for line 4 the vendor and its reference."""
 
-    line = SelectField(_l("Line"), coerce=int, validate_choice=True, choices=[
+    line = SelectField(_l("Line"), coerce=int, validate_choice=True, choices=lambda: [
         (1, _l("line 1")), (2, _l("line 2 (engineers)")), (3, _l("line 3 (experts)")),
         (4, _l("line 4 (vendor)"))])
     note = TextAreaField(_l("Why, and what has been tried (internal)"), filters=[clean_text],
                          validators=[DataRequired(_l("Say why the ticket moves.")),
                                      Length(max=2000)])
+    # No Optional(): it would stop before `validate_vendor*`, which require them for line 4.
     vendor = StringField(_l("Vendor (line 4)"), filters=[clean_text],
-                         validators=[Optional(), Length(max=200)])
+                         validators=[Length(max=200)])
     vendor_ref = StringField(_l("Vendor's reference number (line 4)"), filters=[clean_text],
-                             validators=[Optional(), Length(max=200)])
+                             validators=[Length(max=200)])
     move = SubmitField(_l("Move the ticket"))
 
     def validate_vendor(self, field) -> None:
@@ -217,12 +219,14 @@ class ResolveForm(FlaskForm):
     """Resolve: which article solved it, or "no article exists" with a request for one."""
 
     outcome = RadioField(_l("What solved it?"), default="article", validate_choice=True,
-                         choices=[("article", _l("An article")),
-                                  ("no_article", _l("No article exists: ask the experts for one"))])
+                         choices=lambda: [
+                             ("article", _l("An article")),
+                             ("no_article", _l("No article exists: ask the experts for one"))])
+    # No Optional(): it would stop before `validate_article` and `validate_topic`.
     article = StringField(_l("Article"), filters=[clean_text],
-                          validators=[Optional(), Length(max=200)])
+                          validators=[Length(max=200)])
     topic = StringField(_l("What the new article should answer"), filters=[clean_text],
-                        validators=[Optional(), Length(max=300)])
+                        validators=[Length(max=300)])
     note = TextAreaField(_l("Notes for the experts"), filters=[clean_text],
                          validators=[Optional(), Length(max=2000)])
     resolve = SubmitField(_l("Resolve"))
@@ -242,7 +246,7 @@ class FlagForm(FlaskForm):
     article = StringField(_l("Article"), filters=[clean_text],
                           validators=[DataRequired(_l("Choose the article.")), Length(max=200)])
     kind = RadioField(_l("The article is"), default="outdated", validate_choice=True,
-                      choices=[("outdated", _l("outdated")), ("wrong", _l("wrong"))])
+                      choices=lambda: [("outdated", _l("outdated")), ("wrong", _l("wrong"))])
     comment = TextAreaField(_l("What is wrong with it"), filters=[clean_text], validators=[
         DataRequired(_l("Tell the owner what to fix.")), Length(max=2000)])
     flag = SubmitField(_l("Flag the article"))

@@ -244,8 +244,11 @@ def render_ticket(ticket: Ticket, status: int = 200, **forms):
             formdata=None, article=ticket.resolution_article_id or last_link),
         "flag_form": forms.get("flag_form") or FlagForm(formdata=None),
     }
+    # A refused CSRF token (the page stayed open too long): the form comes back as typed,
+    # with a fresh token, so sending it again works.
+    expired = any(form.meta.csrf and form.csrf_token.errors for form in forms.values())
     page = render_template(
-        "agent/ticket.html", ticket=ticket, trail=trail, timeline=timeline(trail),
+        "agent/ticket.html", ticket=ticket, expired=expired, trail=trail, timeline=timeline(trail),
         clock=response_clock(ticket, dt.datetime.now(dt.UTC)),
         similar=similar_tickets(ticket), suggested=suggested_articles(ticket, trail),
         kb_query=kb_query, kb_hits=kb_results(kb_query, None), catalog=catalog,
