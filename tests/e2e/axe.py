@@ -7,10 +7,11 @@ from pathlib import Path
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 
 
-def axe_violations(browser, url: str) -> list[str]:
+def axe_violations(browser, url: str, **context_options) -> list[str]:
     """WCAG 2 A/AA and best-practice violations on the page at `url`, one line each.
-    Only this context bypasses the pages' CSP, to inject the script."""
-    context = browser.new_context(bypass_csp=True)
+    Only this context bypasses the pages' CSP, to inject the script; `context_options`
+    go to the new context (`storage_state=` to look at a page as a logged-in user)."""
+    context = browser.new_context(bypass_csp=True, **context_options)
     try:
         page = context.new_page()
         page.goto(url)
