@@ -55,7 +55,11 @@ def _load_user(token: str) -> StaffUser | None:
 
 
 def log_in(user: StaffUser) -> None:
-    """Start a new session: everything in the old cookie is dropped (no fixation)."""
+    """Start a new session: everything in the old cookie is dropped (no fixation), and a
+    login it held ends on the server too."""
+    previous = session.get("_user_id")
+    if previous:
+        staff.close_session(previous)
     session.clear()
     login = staff.open_session(user, request.remote_addr, request.user_agent.string)
     user.login_token = login.token

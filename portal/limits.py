@@ -7,6 +7,7 @@ on its own; Redis shares the counts between processes and machines.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -20,6 +21,7 @@ from flask import request
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import staff
 from .extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,12 @@ def _failed(response) -> bool:
 
 
 def _account_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()[:320]
+    """The account a login is for, as stored: "AGENT@xn--e1afmkfd.xn--p1ai" and
+    "agent@пример.рф" share one count, or each spelling would get its own guesses."""
+    typed = (request.form.get("email") or "").strip()[:320]
+    with contextlib.suppress(staff.StaffError):
+        typed = staff.normalize_email(typed)
+    return "login:" + typed.lower()
 
 
 def limit_login(view: Callable[P, R]) -> Callable[P, R]:
