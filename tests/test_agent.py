@@ -488,6 +488,27 @@ def test_a_public_reply_is_mailed_with_a_working_status_link(make_app, articles_
     assert len(mails) == 2  # the confirmation and the reply; the note sent nothing
 
 
+def test_the_assignee_is_mailed_when_the_customer_writes_again(make_app, articles_dir,
+                                                              smtp_server):
+    app = make_app(articles_dir, SUPPORT_HOURS="24/7", MAIL_SENDER="Линия 0 <help@line0.example>",
+                   **smtp_server.settings)
+    number, status_link = file_ticket(app)
+    anna = agent(app)
+    act(anna, number, "take")
+    customer = app.test_client()
+    page = customer.get(status_link).get_data(as_text=True)
+    customer.post(f"/tickets/{number}/messages", data={
+        "csrf_token": csrf_token(page), "token": status_link.split("token=")[1],
+        "body": "Индикатор WAN не горит."})
+    mails = smtp_server.wait_for(2)
+    [note] = [m for m in mails if m["To"] == "anna@example.com"]
+    assert number in note["Subject"]
+    assert "Индикатор WAN не горит." in note.get_content()
+    assert f"http://localhost/agent/tickets/{number}" in note.get_content()
+    with app.app_context():
+        outbox.stop()
+
+
 def test_waiting_for_the_customer_until_they_write_again(site):
     number, status_link = file_ticket(site)
     anna = agent(site)

@@ -61,6 +61,15 @@ def due_phrase(due: dt.datetime, now: dt.datetime) -> str:
              date=format_date(when.at.date(), "d MMMM", locale=locale), time=time, zone=zone)
 
 
+def _mail(ticket: Ticket, to: str, subject: str, text: str) -> None:
+    """Queue a mail about `ticket`. An address the form accepted but mail cannot carry is
+    logged and skipped: the ticket and its change still count."""
+    try:
+        outbox.queue_mail(to, " ".join(subject.split()), text, ticket_id=ticket.id)
+    except outbox.OutboxError:
+        log.warning("ticket %s: no mail for this address", ticket.number)
+
+
 def queue_created(ticket: Ticket, status_url: str) -> None:
     """Queue the confirmation mail and the `ticket.created` webhook call."""
     with force_locale(ticket.lang):
@@ -69,11 +78,7 @@ def queue_created(ticket: Ticket, status_url: str) -> None:
                     subject=ticket.subject)
         text = render_template("mail/ticket_created.txt", ticket=ticket, status_url=status_url,
                                due_text=due_text)
-    try:
-        outbox.queue_mail(ticket.email, " ".join(subject.split()), text, ticket_id=ticket.id)
-    except outbox.OutboxError:
-        # An address the form accepted but mail cannot carry: the ticket still counts.
-        log.warning("ticket %s: no confirmation mail for this address", ticket.number)
+    _mail(ticket, ticket.email, subject, text)
     outbox.queue_webhook("ticket.created", {"ticket": ticket_data(ticket),
                                             "status_url": status_url}, ticket_id=ticket.id)
 
@@ -85,10 +90,7 @@ def queue_reply(ticket: Ticket, message: TicketMessage, status_url: str) -> None
                     subject=ticket.subject)
         text = render_template("mail/ticket_reply.txt", ticket=ticket, message=message,
                                status_url=status_url)
-    try:
-        outbox.queue_mail(ticket.email, " ".join(subject.split()), text, ticket_id=ticket.id)
-    except outbox.OutboxError:
-        log.warning("ticket %s: no mail for this address", ticket.number)
+    _mail(ticket, ticket.email, subject, text)
     outbox.queue_webhook("ticket.replied", {
         "ticket": ticket_data(ticket, with_trail=False),
         "reply": {"author": message.author_name, "body": message.body,
@@ -102,7 +104,4 @@ def queue_customer_wrote(ticket: Ticket, message: TicketMessage, ticket_url: str
         subject = _("%(number)s: the customer wrote again", number=ticket.number)
         text = render_template("mail/customer_wrote.txt", ticket=ticket, message=message,
                                ticket_url=ticket_url)
-    try:
-        outbox.queue_mail(assignee.email, " ".join(subject.split()), text, ticket_id=ticket.id)
-    except outbox.OutboxError:
-        log.warning("ticket %s: no mail for the assignee", ticket.number)
+    _mail(ticket, assignee.email, subject, text)
