@@ -30,7 +30,6 @@ from .models import StaffUser
 TICKET_ROLES = ("agent", "engineer", "expert", "admin")
 #: Who may read the gaps report and work the knowledge base (issue 5's console).
 EXPERT_ROLES = ("expert", "admin")
-ADMIN_ROLES = ("admin",)
 
 
 def init_app(app: Flask) -> None:
@@ -74,10 +73,6 @@ def log_out() -> None:
         staff.close_session(token)
     logout_user()
     session.clear()
-
-
-def has_role(user, roles: Iterable[str]) -> bool:
-    return bool(user and user.is_authenticated and user.role in roles)
 
 
 def guard_blueprint(bp: Blueprint, roles: Iterable[str]) -> None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError
 from email_validator import validate_email
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from werkzeug.security import check_password_hash
@@ -22,9 +21,8 @@ from .models import ApiToken
 from .models import StaffSession
 from .models import StaffUser
 
-#: Roles and the support line each one works on.
+#: agent (line 1), engineer (line 2), expert (line 3), admin.
 ROLES = ("agent", "engineer", "expert", "admin")
-LINE_OF_ROLE = {"agent": 1, "engineer": 2, "expert": 3, "admin": 1}
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 #: Prefix of every API token, so a leaked one is easy to recognise in logs and scanners.
@@ -120,11 +118,6 @@ def enable_user(user: StaffUser) -> None:
 
 def list_users() -> list[StaffUser]:
     return list(db.session.scalars(select(StaffUser).order_by(StaffUser.email)))
-
-
-def count_admins() -> int:
-    return db.session.scalar(select(func.count()).select_from(StaffUser).where(
-        StaffUser.role == "admin", StaffUser.active.is_(True)))
 
 
 def authenticate(email: str, password: str) -> StaffUser | None:

@@ -71,8 +71,8 @@ def choice_arg(name: str, allowed, default=None):
 # --- The queue ---------------------------------------------------------------------------
 
 
-def _filters() -> dict:
-    staff_ids = {str(u.id) for u in _staff()}
+def _filters(staff: list[StaffUser]) -> dict:
+    staff_ids = {str(u.id) for u in staff}
     return {
         "view": choice_arg("view", VIEWS, "active"),
         "status": choice_arg("status", tickets.STATUSES),
@@ -129,7 +129,8 @@ def _queue_order(query, filters: dict):
 @bp.get("/")
 def queue():
     """Tickets by view and filters, with their response-time targets."""
-    filters = _filters()
+    staff = _staff()
+    filters = _filters(staff)
     page = int_arg("page", 1, 1, 10_000)
     query = _queue_query(filters)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
@@ -143,7 +144,7 @@ def queue():
     return render_template(
         "agent/queue.html", tickets=found, total=total, page=page,
         pages=max(1, -(-total // QUEUE_PAGE)), filters=filters, incidents=incidents,
-        clocks={t.id: response_clock(t, now) for t in found + incidents}, staff=_staff(),
+        clocks={t.id: response_clock(t, now) for t in found + incidents}, staff=staff,
         categories=visible_categories(ui_lang()), views=VIEWS)
 
 
