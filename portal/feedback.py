@@ -42,6 +42,8 @@ def record_vote(visitor_id: str, article_id: str, helpful: bool, reason: str | N
             vote = Vote(visitor_id=visitor_id, article_id=article_id, created_at=now)
             db.session.add(vote)
         vote.helpful, vote.reason, vote.comment, vote.updated_at = helpful, reason, comment, now
+        # A changed vote is news for the article's owner again.
+        vote.closed_at = vote.closed_by_id = vote.close_note = None
         try:
             db.session.commit()
             return vote

@@ -68,6 +68,11 @@ class Vote(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    #: An expert dealt with a "no" vote in the inbox (cleared when the visitor votes again).
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    close_note: Mapped[str | None] = mapped_column(Text)
 
 
 class SearchSession(db.Model):
@@ -372,6 +377,8 @@ class ArticleRequest(db.Model):
         ForeignKey("staff_user.id", ondelete="SET NULL"))
     topic: Mapped[str] = mapped_column(String(300), nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
+    #: The article an expert started for it.
+    article_id: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="open", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -403,3 +410,61 @@ class ArticleFlag(db.Model):
     close_note: Mapped[str | None] = mapped_column(Text)
 
     flagged_by: Mapped[StaffUser | None] = relationship(foreign_keys=[flagged_by_id])
+
+
+class ArticleRevision(db.Model):
+    """One version of an article's file: who saved it, when and why, and the whole text.
+
+    A save writes its revision as *pending* before it touches the file and marks it
+    *applied* once the file and the index hold it, so a save cut short by a crash is either
+    finished or forgotten when the portal starts again (see `portal.authoring.store`)."""
+
+    __tablename__ = "article_revision"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The article's id now: a renamed article's history moves with it.
+    article_id: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: The file as written (empty for a removal) and the sha256 of its bytes.
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    #: published | draft | archived, or removed when the file went away.
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: editor | restore | rename | review | gap | disk (changed outside the portal).
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    message: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True)
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="applied",
+                                       index=True)
+    #: The id the article had before this revision moved it.
+    renamed_from: Mapped[str | None] = mapped_column(String(200))
+
+    author: Mapped[StaffUser | None] = relationship()
+
+
+class GapAction(db.Model):
+    """What an expert did about a gap (failed searches with one normalized form): wrote an
+    article for it, said an existing article answers it, or chose to ignore it."""
+
+    __tablename__ = "gap_action"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    normalized: Mapped[str] = mapped_column(String(400), nullable=False, index=True)
+    #: article (a new one was written) | keywords | best_bet | ignored
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    article_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    #: How the gap read when the expert acted (its most typed query).
+    query: Mapped[str] = mapped_column(String(400), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    #: Taken back (an ignored gap shown again).
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    staff: Mapped[StaffUser | None] = relationship()
