@@ -7,11 +7,13 @@ its body to sanitized HTML once, when the file changes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -46,6 +48,7 @@ MAX_NESTING = 40
 ID_SEGMENT = re.compile(r"[a-z0-9][a-z0-9_-]*")
 CATEGORY_FILE = "_category.yml"
 SYNONYMS_FILE = "_synonyms.yml"
+BEST_BETS_FILE = "_best_bets.yml"
 
 
 @dataclass(frozen=True)
@@ -387,6 +390,77 @@ def load_synonyms(root: Path) -> list[list[str]]:
     return [[w.strip() for w in group if w.strip()] for group in groups if len(group) > 1]
 
 
+@dataclass(frozen=True)
+class BestBet:
+    """Articles an expert pinned to the top of the results of one query."""
+
+    query: str
+    articles: tuple[str, ...]
+    #: Where the bet starts in its file (0 when it was not read from one).
+    line: int = field(default=0, compare=False)
+
+
+def load_best_bets(root: Path) -> list[BestBet]:
+    """The expert-pinned best bets from `articles/_best_bets.yml` (empty when absent)."""
+    path = root / BEST_BETS_FILE
+    if not path.is_file():
+        return []
+    rel = path.relative_to(root).as_posix()
+    data = path.read_bytes()
+    meta = _yaml_file(rel, data)
+    bets = (meta.get("bets") or []) if isinstance(meta, dict) else None
+    if not isinstance(bets, list):
+        raise ArticleError([Problem(rel, 1, "expected 'bets:' with a list of queries and "
+                                            "their articles")])
+    lines = _item_lines(data, "bets")
+    problems: list[Problem] = []
+    found = []
+    for number, item in enumerate(bets):
+        line = lines[number] if number < len(lines) else 1
+        messages = _best_bet_problems(item)
+        problems.extend(Problem(rel, line, message) for message in messages)
+        if not messages:
+            articles = item["articles"]
+            found.append(BestBet(str(item["query"]).strip(), tuple(
+                [articles] if isinstance(articles, str) else articles), line))
+    if problems:
+        raise ArticleError(problems)
+    return found
+
+
+def _best_bet_problems(item) -> list[str]:
+    if not isinstance(item, dict):
+        return ["each bet must be a mapping with 'query' and 'articles'"]
+    messages = [f"unknown key {key!r} in a bet" for key in sorted(set(map(str, item)) -
+                                                                   {"query", "articles"})]
+    query = item.get("query")
+    if isinstance(query, bool) or not isinstance(query, (str, int, float)) or \
+            not str(query).strip():
+        messages.append("the bet has no query")
+    articles = item.get("articles")
+    articles = [articles] if isinstance(articles, str) else articles
+    if not isinstance(articles, list) or not articles:
+        messages.append("the bet names no articles: give a list of article ids")
+    else:
+        messages += [f"{value!r} is not a valid article id" for value in articles
+                     if not isinstance(value, str) or not is_valid_id(value)]
+    return messages
+
+
+def _item_lines(data: bytes, key: str) -> list[int]:
+    """The line where each item of the top-level list `key` starts."""
+    try:
+        node = yaml.compose(data.decode("utf-8"), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for name, value in node.value:
+        if name.value == key and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
 # --- the whole folder ----------------------------------------------------------------------
 
 def check(root: Path, default_lang: str = "ru") -> list[Problem]:
@@ -409,18 +483,34 @@ def check(root: Path, default_lang: str = "ru") -> list[Problem]:
         load_synonyms(root)
     except ArticleError as exc:
         problems.extend(exc.problems)
+    try:
+        bets = load_best_bets(root)
+    except ArticleError as exc:
+        problems.extend(exc.problems)
+        bets = []
     problems.extend(_cross_problems(root, articles))
+    problems.extend(_best_bet_targets(bets, articles))
     return problems
+
+
+def _best_bet_targets(bets: list[BestBet], articles: dict[str, Article]) -> list[Problem]:
+    """A best bet naming an article that does not exist (renamed, deleted or mistyped)."""
+    return [Problem(BEST_BETS_FILE, bet.line, f"best bet {bet.query!r} names article "
+                                              f"{target!r}, which does not exist")
+            for bet in bets for target in bet.articles if target not in articles]
 
 
 def _cross_problems(root: Path, articles: dict[str, Article]) -> list[Problem]:
     problems = []
     alias_owner: dict[str, str] = {}
+    # A translation may name an article by an old id (it moved since): that still counts.
+    moved = {alias: a.id for a in articles.values() for alias in a.aliases}
     for article in articles.values():
         rel = f"{article.id}.md"
         text = (root / rel).read_text("utf-8")
         lines = _key_lines(text)
         for target in article.translations:
+            target = target if target in articles else moved.get(target, target)
             if target not in articles:
                 problems.append(Problem(rel, lines.get("translations", 1),
                                         f"translation {target!r} does not exist"))
@@ -595,16 +685,62 @@ def dump_front_matter(meta: dict) -> str:
              "owner", "reviewed", "review_every", "aliases", "translations", "source"]
     ordered = {k: meta[k] for k in order if meta.get(k) not in (None, "", [])}
     ordered.update({k: v for k, v in meta.items() if k not in ordered and v not in (None, "", [])})
-    text = yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=100)
+    # Lists of words in flow style, `tags: [a, b]`, as people write them by hand.
+    text = yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=100,
+                          default_flow_style=None)
     return f"---\n{text}---\n"
 
 
+def compose_file(meta: dict, body: str) -> str:
+    """The text of an article file: front matter, a blank line, the body as written."""
+    if body and not body.endswith("\n"):
+        body += "\n"
+    return dump_front_matter(meta) + "\n" + body
+
+
+def split_file(text: str) -> tuple[str | None, str]:
+    """The front matter's YAML (None when there is none) and the body exactly as written,
+    without the one blank line `compose_file` puts after the front matter."""
+    text = text.lstrip("\ufeff")
+    if not text.startswith("---\n"):
+        return None, text
+    end = re.search(r"^---[ \t]*$\n?", text[4:], re.MULTILINE)
+    if end is None:
+        return None, text
+    front, body = text[4:4 + end.start()], text[4 + end.end():]
+    return front, body[1:] if body.startswith("\n") else body
+
+
+def content_hash(data: bytes) -> str:
+    """sha256 of a file's bytes: names one version of it in revisions and in the editor."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def write_file_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old or the new file, never half of one."""
+    """Write `text` to `path` so that readers see the old or the new file, never half of one,
+    and the new one is on disk when this returns (even if the machine stops right after)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    # A temporary name of its own (hidden: never taken for an article), in the same folder
+    # so that the rename cannot cross file systems.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename or removal in `folder` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

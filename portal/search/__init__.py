@@ -11,6 +11,7 @@ from .index import BuildReport
 from .index import IndexedArticle
 from .index import SearchIndex
 from .query import clean_query
+from .query import has_words
 from .query import normalized_form
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "SearchIndex",
     "SearchResults",
     "clean_query",
+    "has_words",
     "normalized_form",
     "related",
     "search",

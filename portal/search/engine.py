@@ -4,6 +4,9 @@ An article's score is its BM25F match of the query's slots (each typed word with
 relatives, synonyms and fixes; see `query.slots`), scaled down for the share of the query
 it misses (by idf: rare words matter more) and up for the share found in its title and for
 a title made of little but the query. Short help articles are about what their title says.
+
+Experts' best bets come first on the first page: the articles pinned to a query whose
+normalized form (stems, sorted) is the query's, as far as the search's scope may show them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .lexicon import builtin_lexicon
 from .query import ParsedQuery
 from .query import SynonymMap
 from .query import WordFamilies
+from .query import normalized_form
 from .query import parse
 from .query import slots as query_slots
 from .schema import ARTICLE_FIELDS
@@ -52,6 +56,8 @@ TITLE_PRECISION_WEIGHT = 0.3
 OTHER_LANGUAGE_FACTOR = 0.8
 MAX_RESULTS = 1000
 SNIPPET_WORDS = 32
+#: At most this many best-bet articles lead the results of one query.
+MAX_PINNED = 10
 
 
 @dataclass
@@ -69,6 +75,8 @@ class Hit:
     section: str | None = None
     anchor: str | None = None
     source: str | None = None
+    #: An expert pinned this article to the query (a best bet).
+    pinned: bool = False
 
     @property
     def link(self) -> str:
@@ -128,6 +136,8 @@ class _Generation:
     families: WordFamilies
     catalog: dict[str, ArticleInfo]
     searcher: object
+    #: Normalized form of a best bet's query -> its article ids.
+    best_bets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _vocabulary: Vocabulary | None = None
 
     @classmethod
@@ -139,7 +149,8 @@ class _Generation:
                 synonyms=index.derived("synonym_map", lambda _s: SynonymMap(
                     index.synonyms(), builtin_lexicon())),
                 families=index.derived("word_families", WordFamilies),
-                catalog=index.catalog(), searcher=searcher)
+                catalog=index.catalog(), searcher=searcher,
+                best_bets=index.derived("best_bet_map", lambda _s: _bet_map(index)))
 
         return index.derived("search_generation", compute)
 
@@ -154,6 +165,24 @@ class _Generation:
         """What to look for: typed words, synonyms, the lexicon, word families and fixes."""
         return query_slots(parsed, self.synonyms, self.families, fixed_words)
 
+    def pinned(self, text: str | None, scope: Scope) -> list[str]:
+        """The articles experts pinned to this query that `scope` may show, in their order."""
+        ids = self.best_bets.get(normalized_form(text)) if self.best_bets and text else None
+        if not ids:
+            return []
+        allowed = self.scorer.mask(scope.lang, scope.category, scope.visibility)
+        docnums = self.scorer.by_id
+        return [i for i in ids if (n := docnums.get(i)) is not None and allowed[n]][:MAX_PINNED]
+
+
+def _bet_map(index: SearchIndex) -> dict[str, tuple[str, ...]]:
+    """The best bets by the normalized form of their query; bets of one form are merged."""
+    found: dict[str, tuple[str, ...]] = {}
+    for bet in index.best_bets():
+        key = normalized_form(bet.query)
+        found[key] = tuple(dict.fromkeys(found.get(key, ()) + bet.articles))
+    return found
+
 
 def search(index: SearchIndex, raw: str | None, scope: Scope = Scope(), page: int = 1,
            per_page: int = 10, allow_correction: bool = True) -> SearchResults:
@@ -161,7 +190,8 @@ def search(index: SearchIndex, raw: str | None, scope: Scope = Scope(), page: in
 
     Words the index does not know are fixed (keyboard layout, spelling, transliteration)
     when `allow_correction`; the fixes are searched together with what was typed, and the
-    page says "showing results for" the fixed query when they found something.
+    page says "showing results for" the fixed query when they found something. Best bets
+    of the query (else of the fixed query) lead the results and count in the total.
     """
     started = time.perf_counter()
     parsed = parse(raw)
@@ -172,24 +202,29 @@ def search(index: SearchIndex, raw: str | None, scope: Scope = Scope(), page: in
         searched, fixed_words = parsed, {}
         if fix is not None:
             searched, fixed_words = parsed.with_chunks(fix.layout_chunks), fix.words
-        if searched.is_empty:
+        pinned = gen.pinned(parsed.text, scope)
+        if searched.is_empty and not pinned:
             result.elapsed_ms = (time.perf_counter() - started) * 1000
             return result
         # Only the requested page is turned into hits; ranks beyond it are not even sorted.
         wanted = min(max(page, 1) * per_page, MAX_RESULTS)
         slots = gen.slots(searched, fixed_words)
-        ranked, total = _rank(gen.scorer, slots, scope, wanted)
+        ranked, total = _rank(gen.scorer, slots, scope, wanted, pinned)
         if fix is not None:
-            if ranked:
+            if total > len(pinned):
                 result.corrected = parsed.with_chunks(fix.chunks).text
                 result.correction_kinds = fix.kinds
+                if not pinned and (pinned := gen.pinned(result.corrected, scope)):
+                    ranked, total = _rank(gen.scorer, slots, scope, wanted, pinned)
             elif searched is not parsed:
                 # The switched layout found nothing: search what was typed after all.
                 slots = gen.slots(parsed)
-                ranked, total = _rank(gen.scorer, slots, scope, wanted)
+                ranked, total = _rank(gen.scorer, slots, scope, wanted, pinned)
         result.total = total
         first = (page - 1) * per_page
         result.hits = _hits(gen, slots, ranked[first:first + per_page])
+        for hit in result.hits:
+            hit.pinned = hit.id in pinned
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
 
@@ -202,11 +237,16 @@ def _correction(gen: _Generation, parsed: ParsedQuery) -> Correction | None:
     return fix
 
 
-def _rank(scorer: Scorer, slots: list[Slot], scope: Scope,
-          limit: int = MAX_RESULTS) -> tuple[list[tuple[str, float]], int]:
-    """The best `limit` article ids with scores, best first, and how many articles matched."""
+def _rank(scorer: Scorer, slots: list[Slot], scope: Scope, limit: int = MAX_RESULTS,
+          pinned: list[str] | None = None) -> tuple[list[tuple[str, float]], int]:
+    """The best `limit` article ids with scores, best first, and how many articles matched.
+
+    The `pinned` ids (best bets the scope may show) come first, matched or not, and are
+    not repeated among the others.
+    """
+    pinned = pinned or []
     if not slots:
-        return [], 0
+        return [(doc_id, 0.0) for doc_id in pinned], len(pinned)
     ranking = scorer.rank(slots, ARTICLE_FIELDS, title_field="title")
     scores = ranking.scores
     if len(slots) > 1:
@@ -219,8 +259,13 @@ def _rank(scorer: Scorer, slots: list[Slot], scope: Scope,
         scores = np.where(scorer.language_is(scope.prefer_lang), scores,
                           scores * OTHER_LANGUAGE_FACTOR)
     allowed = scorer.mask(scope.lang, scope.category, scope.visibility)
-    top, total = scorer.top(scores, allowed, limit)
-    return [(scorer.ids[docnum], score) for docnum, score in top], total
+    docnums = [scorer.by_id[doc_id] for doc_id in pinned]
+    if docnums:
+        allowed = allowed.copy()
+        allowed[docnums] = False
+    top, total = scorer.top(scores, allowed, max(limit - len(pinned), 1))
+    first = [(doc_id, float(scores[n])) for doc_id, n in zip(pinned, docnums, strict=True)]
+    return first + [(scorer.ids[docnum], score) for docnum, score in top], total + len(pinned)
 
 
 def _hits(gen: _Generation, slots: list[Slot], ranked: list[tuple[str, float]]) -> list[Hit]:

@@ -24,6 +24,7 @@ from whoosh.query import Term
 from .. import articles as articles_mod
 from ..articles import Article
 from ..articles import ArticleError
+from ..articles import BestBet
 from ..articles import Category
 from ..articles import Problem
 from .schema import INDEX_FORMAT
@@ -36,6 +37,7 @@ from .schema import build_schema
 log = logging.getLogger(__name__)
 
 SYNONYMS_ID = "setting:synonyms"
+BEST_BETS_ID = "setting:best_bets"
 FORMAT_ID = "setting:format"
 #: Section and article text kept for snippets; longer text is cut.
 STORED_TEXT_LIMIT = 20_000
@@ -82,6 +84,11 @@ class ArticleInfo:
     translations: tuple[str, ...]
     aliases: tuple[str, ...]
     source: str | None
+    keywords: tuple[str, ...] = ()
+    owner: str | None = None
+    #: When the article was last checked (ISO date) and after how many days it is due again.
+    reviewed: str | None = None
+    review_every: int | None = None
 
     @property
     def is_public(self) -> bool:
@@ -123,6 +130,8 @@ def _info(doc_id: str, data: dict) -> ArticleInfo:
         category=data["category"], tags=tuple(data["tags"]), audience=data["audience"],
         status=data["status"], translations=tuple(data["translations"]),
         aliases=tuple(data["aliases"]), source=data["source"],
+        keywords=tuple(data.get("keywords", ())), owner=data.get("owner"),
+        reviewed=data.get("reviewed"), review_every=data.get("review_every"),
     )
 
 
@@ -171,6 +180,22 @@ def term_frequencies(reader, field: str) -> dict[str, int]:
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             counts[text] = counts.get(text, 0) + info.doc_frequency()
     return counts
+
+
+def column_values(reader, name: str, default: object = "") -> list:
+    """Every entry's value of a column, in document order, over all segments.
+
+    Whoosh's merged column reader leaves out segments where no entry has the column (one
+    holding only setting entries has no `status`), which shifts every later value: read
+    segment by segment and fill such a segment with the default.
+    """
+    values: list = []
+    for leaf, _offset in reader.leaf_readers():
+        if leaf.has_column(name):
+            values.extend(leaf.column_reader(name))
+        else:
+            values.extend([default] * leaf.doc_count_all())
+    return values
 
 
 def _stored(searcher, doc_id: str) -> dict | None:
@@ -284,8 +309,7 @@ class SearchIndex:
                 # Whole columns at once: item by item is ten times slower. An index made by
                 # an older version may lack a column; its format entry is missing too, so
                 # `build` starts over.
-                known = name in reader.schema and reader.has_column(name)
-                return reader.column_reader(name) if known else [""] * size
+                return column_values(reader, name) if name in reader.schema else [""] * size
 
             rows = zip(column("id"), column("kind"), column("digest"), column("stamp"),
                        strict=True)
@@ -342,6 +366,7 @@ class SearchIndex:
                     report.removed.append(doc_id)
             self._write_categories(writer, known, report)
             self._write_synonyms(writer, known, report)
+            self._write_best_bets(writer, known, report)
             if known.get(FORMAT_ID) != INDEX_FORMAT:
                 writer.update_document(id=FORMAT_ID, kind=KIND_SETTING, digest=INDEX_FORMAT,
                                        data={})
@@ -378,16 +403,38 @@ class SearchIndex:
                 writer.delete_by_term("id", doc_id)
 
     def _write_synonyms(self, writer, known: dict[str, str], report: BuildReport) -> None:
-        path = self.articles_dir / articles_mod.SYNONYMS_FILE
+        self._write_setting(writer, known, report, SYNONYMS_ID, articles_mod.SYNONYMS_FILE,
+                            lambda: {"groups": articles_mod.load_synonyms(self.articles_dir)})
+
+    def _write_best_bets(self, writer, known: dict[str, str], report: BuildReport) -> None:
+        self._write_setting(writer, known, report, BEST_BETS_ID, articles_mod.BEST_BETS_FILE,
+                            lambda: {"bets": [
+                                {"query": bet.query, "articles": list(bet.articles)}
+                                for bet in articles_mod.load_best_bets(self.articles_dir)]})
+
+    def _write_setting(self, writer, known: dict[str, str], report: BuildReport, doc_id: str,
+                       name: str, load: Callable[[], dict]) -> None:
+        """The settings entry of one file of the folder (synonyms, best bets), when the file
+        changed; a broken file keeps the entry as it was and is reported."""
+        path = self.articles_dir / name
         try:
-            groups = articles_mod.load_synonyms(self.articles_dir)
+            data = load()
         except ArticleError as exc:
             report.problems.extend(exc.problems)
             return
         digest = articles_mod.file_digest(path.read_bytes()) if path.is_file() else "none"
-        if known.get(SYNONYMS_ID) != digest:
-            writer.update_document(id=SYNONYMS_ID, kind=KIND_SETTING, digest=digest,
-                                   data={"groups": groups})
+        if known.get(doc_id) != digest:
+            writer.update_document(id=doc_id, kind=KIND_SETTING, digest=digest, data=data)
+
+    def update_search_terms(self) -> list[Problem]:
+        """Index the synonym and best-bet files again, both in one commit, so that every
+        process searches with them once it sees the new generation; what is wrong with
+        a file is returned, and its entry is left as it was."""
+        report = BuildReport()
+        with self._writer() as writer:
+            self._write_synonyms(writer, {}, report)
+            self._write_best_bets(writer, {}, report)
+        return report.problems
 
     def is_current(self) -> bool:
         """True when the index exists and was built by this version of the search."""
@@ -395,9 +442,16 @@ class SearchIndex:
 
     def update_article(self, article: Article) -> None:
         """Index one article (its entry and sections), replacing any earlier version."""
+        self.replace_article(article)
+
+    def replace_article(self, article: Article, old_id: str | None = None) -> None:
+        """Index one article in one commit, taking out the entries of the id it had before
+        (a rename) as well as its own earlier version."""
         path = self.articles_dir / f"{article.id}.md"
         stamp = file_stamp(path) if path.is_file() else ""
         with self._writer() as writer:
+            if old_id and old_id != article.id:
+                writer.delete_by_term("article", old_id)
             self._write_article(writer, article, replace=True, stamp=stamp)
 
     def remove_article(self, article_id: str) -> None:
@@ -439,6 +493,16 @@ class SearchIndex:
 
         return self.derived("synonyms", compute)
 
+    def best_bets(self) -> list[BestBet]:
+        """The experts' best bets of the indexed knowledge base, in their file's order."""
+
+        def compute(searcher) -> list[BestBet]:
+            doc = _stored(searcher, BEST_BETS_ID)
+            bets = doc["data"]["bets"] if doc else []
+            return [BestBet(bet["query"], tuple(bet["articles"])) for bet in bets]
+
+        return self.derived("best_bets", compute)
+
     def article(self, article_id: str) -> IndexedArticle | None:
         """The indexed snapshot of one article, or None."""
         with self.searcher() as searcher:
@@ -458,6 +522,16 @@ class SearchIndex:
             for doc in searcher.search(Term("aliases", old_id), limit=1):
                 return doc["id"]
         return None
+
+    def canonical_ids(self) -> dict[str, str]:
+        """Old ids (aliases) to the id of the article that carries them now, so that rows
+        recorded under an article's earlier id count for the article it became."""
+
+        def compute(_searcher) -> dict[str, str]:
+            return {alias: info.id for info in self.catalog().values()
+                    for alias in info.aliases}
+
+        return self.derived("canonical_ids", compute)
 
     def translations_of(self, article_id: str) -> list[ArticleInfo]:
         """Articles linked to this one as translations, in either direction."""

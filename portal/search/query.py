@@ -253,3 +253,8 @@ def normalized_form(raw: str | None) -> str:
     if stems:
         return " ".join(sorted(stems))
     return fold(parsed.text)
+
+
+def has_words(raw: str | None) -> bool:
+    """True when a query has words search looks for (not only stop words or signs)."""
+    return not parse(raw).is_empty

@@ -20,6 +20,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import Phrase
 
+from .index import column_values
 from .schema import KIND_ARTICLE
 from .schema import KIND_SECTION
 
@@ -133,7 +134,7 @@ class Scorer:
         self.reader = reader
         self.size = reader.doc_count_all()
         # Whole columns at once: reading them item by item is ten times slower.
-        columns = {name: list(reader.column_reader(name)) for name in
+        columns = {name: column_values(reader, name) for name in
                    ("id", "kind", "article", "lang", "category", "audience", "status")}
         live = np.ones(self.size, dtype=bool)
         if reader.has_deletions():

@@ -135,17 +135,23 @@ def load_visits(session_ids: Iterable[int]) -> list[Visit]:
     """The visits with these session ids, with their searches, article events and tickets."""
     ids = sorted(set(session_ids))
     visits: list[Visit] = []
+    # Plain rows, not ORM objects: the report reads tens of thousands and changes none, and
+    # building model instances for them took most of its time.
+    sessions_table, searches_table = SearchSession.__table__, SearchEvent.__table__
+    articles_table = ArticleEvent.__table__
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        sessions = db.session.scalars(select(SearchSession).where(SearchSession.id.in_(chunk)))
+        sessions = db.session.execute(select(sessions_table)
+                                      .where(sessions_table.c.id.in_(chunk)))
         searches: dict[int, list[SearchEvent]] = {}
-        for row in db.session.scalars(select(SearchEvent).where(SearchEvent.session_id.in_(chunk))
-                                      .order_by(SearchEvent.at, SearchEvent.id)):
+        for row in db.session.execute(select(searches_table)
+                                      .where(searches_table.c.session_id.in_(chunk))
+                                      .order_by(searches_table.c.at, searches_table.c.id)):
             searches.setdefault(row.session_id, []).append(row)
         articles: dict[int, list[ArticleEvent]] = {}
-        for row in db.session.scalars(select(ArticleEvent)
-                                      .where(ArticleEvent.session_id.in_(chunk))
-                                      .order_by(ArticleEvent.at, ArticleEvent.id)):
+        for row in db.session.execute(select(articles_table)
+                                      .where(articles_table.c.session_id.in_(chunk))
+                                      .order_by(articles_table.c.at, articles_table.c.id)):
             articles.setdefault(row.session_id, []).append(row)
         tickets: dict[int, list[dt.datetime]] = {}
         for session_id, created in db.session.execute(
@@ -255,16 +261,20 @@ def gaps(since: dt.datetime, until: dt.datetime | None = None, now: dt.datetime 
          limit: int | None = None) -> list[Gap]:
     """The gaps report: failed searches since `since`, grouped, most failures first."""
     verdicts = verdicts_since(since, until, now)
-    sessions = {v.search.session_id for v in verdicts if v.outcome == "ticket"}
+    found = group_gaps(verdicts, tickets_after(verdicts))
+    return found[:limit] if limit else found
+
+
+def tickets_after(verdicts: Iterable[Verdict]) -> dict[int, list[int]]:
+    """The ids of the tickets of each session whose failed searches ended in a ticket."""
+    ids = sorted({v.search.session_id for v in verdicts if v.outcome == "ticket"})
     tickets: dict[int, list[int]] = {}
-    ids = sorted(sessions)
     for start in range(0, len(ids), _CHUNK):
         for ticket_id, session_id in db.session.execute(
                 select(Ticket.id, Ticket.session_id)
                 .where(Ticket.session_id.in_(ids[start:start + _CHUNK])).order_by(Ticket.id)):
             tickets.setdefault(session_id, []).append(ticket_id)
-    found = group_gaps(verdicts, tickets)
-    return found[:limit] if limit else found
+    return tickets
 
 
 @dataclass

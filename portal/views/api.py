@@ -97,6 +97,7 @@ def search():
                 "category": hit.category,
                 "internal": catalog[hit.id].audience == "internal" if hit.id in catalog
                 else False,
+                "pinned": hit.pinned,
             }
             for hit in results.hits
         ],
