@@ -13,11 +13,14 @@ from flask import Flask
 from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
+from sqlalchemy import inspect
 
 from . import articles as articles_mod
 from . import outbox
 from . import staff
 from . import tracking
+from .authoring import store as authoring_store
+from .extensions import db
 from .knowledge import current_index
 
 
@@ -33,6 +36,12 @@ def index_build(clean: bool) -> None:
     """Index new and changed articles (all of them with --clean)."""
     index = current_index()
     root = Path(current_app.config["ARTICLES_DIR"])
+    history = _has_revisions_table()
+    if history:
+        recovery = authoring_store.recover(index)
+        if recovery.finished or recovery.abandoned:
+            click.echo(f"Interrupted saves: {len(recovery.finished)} finished, "
+                       f"{len(recovery.abandoned)} dropped.")
     total = sum(1 for _ in articles_mod.iter_article_files(root)) if root.is_dir() else 0
     with click.progressbar(length=total, label="Indexing", file=sys.stderr,
                            show_pos=True) as bar:
@@ -40,6 +49,16 @@ def index_build(clean: bool) -> None:
     for problem in report.problems:
         click.echo(f"skipped: {problem}", err=True)
     click.echo(f"Index: {report.summary()}.")
+    if history:
+        click.echo(f"Revisions of changes outside the portal: "
+                   f"{authoring_store.sync_from_disk(index).summary()}.")
+    else:
+        click.echo("Revisions not recorded: the database has no tables yet "
+                   "(run 'portal db upgrade').", err=True)
+
+
+def _has_revisions_table() -> bool:
+    return inspect(db.engine).has_table("article_revision")
 
 
 @click.group("articles")

@@ -34,6 +34,9 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 6 * 3600
     #: Days of views that count towards "popular articles" on the home page.
     POPULAR_DAYS = 30
+    #: Analytics: a visit that read an article is a deflection when the same visitor opens
+    #: no ticket within this many hours of the first article read (a whole number).
+    DEFLECTION_WINDOW_HOURS = 24
 
     # Mail to customers and the helpdesk webhook go through the outbox (portal/outbox.py).
     #: SMTP server for mail to customers; empty means no mail is queued or sent at all.
@@ -112,6 +115,9 @@ class Defaults:
     #: Failed logins per client address, and per account (Flask-Limiter syntax).
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
     RATELIMIT_LOGIN_ACCOUNT = "5 per minute;20 per hour"
+    #: The longest the editor may spend turning an expert's Markdown into a page (preview
+    #: and save); slower text is refused with a message instead of holding a server process.
+    EDITOR_RENDER_SECONDS = 5.0
     #: Ticket numbers customers quote: "INC-000042".
     TICKET_NUMBER_PREFIX = "INC"
     #: How many strongly negative words (or shouting) raise a ticket's priority one step.

@@ -7,19 +7,24 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import DateField
 from wtforms import DateTimeLocalField
 from wtforms import EmailField
 from wtforms import HiddenField
+from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import RadioField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import Length
+from wtforms.validators import NumberRange
 from wtforms.validators import Optional
+from wtforms.validators import Regexp
 from wtforms.validators import ValidationError
 
 from .feedback import MAX_COMMENT
@@ -250,3 +255,110 @@ class FlagForm(FlaskForm):
     comment = TextAreaField(_l("What is wrong with it"), filters=[clean_text], validators=[
         DataRequired(_l("Tell the owner what to fix.")), Length(max=2000)])
     flag = SubmitField(_l("Flag the article"))
+
+
+# --- The expert console ----------------------------------------------------------------
+
+_ID_SEGMENT = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+def _id_segment(message):
+    return Regexp(_ID_SEGMENT, message=message)
+
+
+def one_line(value):
+    """A one-line field as stored: cleaned, every run of spaces, tabs or line breaks made one
+    space (a title or a name never spans lines, even when a client sends them)."""
+    value = clean_text(value)
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class ArticleForm(FlaskForm):
+    """An article in the editor: its front matter as fields, its body as Markdown."""
+
+    title = StringField(_l("Title"), filters=[one_line], validators=[
+        DataRequired(_l("Give the article a title.")), Length(max=300)])
+    summary = TextAreaField(_l("Summary"), filters=[clean_text],
+                            validators=[Optional(), Length(max=1000)])
+    category = StringField(_l("Category (folder)"), filters=[one_line], validators=[
+        DataRequired(_l("Choose the category.")), Length(max=60),
+        _id_segment(_l("Use lowercase Latin letters, digits, “-” and “_”."))])
+    slug = StringField(_l("Address (file name)"), filters=[one_line], validators=[
+        Optional(), Length(max=120),
+        _id_segment(_l("Use lowercase Latin letters, digits, “-” and “_”."))])
+    lang = SelectField(_l("Language"), validate_choice=True,
+                       choices=lambda: [("ru", "Русский"), ("en", "English")])
+    audience = SelectField(_l("Who can read it"), validate_choice=True, choices=lambda: [
+        ("public", _l("everyone (public)")), ("internal", _l("staff only (internal)"))])
+    tags = StringField(_l("Tags"), filters=[one_line],
+                       validators=[Optional(), Length(max=1000)])
+    keywords = TextAreaField(_l("Keywords"), filters=[clean_text],
+                             validators=[Optional(), Length(max=5000)])
+    owner = StringField(_l("Owner"), filters=[one_line],
+                        validators=[Optional(), Length(max=200)])
+    review_every = IntegerField(_l("Review every (days)"), validators=[
+        Optional(), NumberRange(1, 3650, _l("From 1 to 3650 days."))])
+    reviewed = DateField(_l("Last reviewed"), validators=[Optional()])
+    translations = StringField(_l("Translations"), filters=[one_line],
+                               validators=[Optional(), Length(max=1000)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=512 * 1024)])
+    message = StringField(_l("What changed (for the history)"), filters=[one_line],
+                          validators=[Optional(), Length(max=500)])
+    #: The content hash of the file the editor was opened on ("" for a new article).
+    base = HiddenField(validators=[Optional(), Length(max=64)])
+    save_draft = SubmitField(_l("Save draft"))
+    publish = SubmitField(_l("Publish"))
+    unpublish = SubmitField(_l("Unpublish"))
+    archive = SubmitField(_l("Archive"))
+    preview = SubmitField(_l("Preview"))
+
+    def status_wanted(self) -> str | None:
+        """The status the pressed button asks for (None: only a preview)."""
+        if self.publish.data:
+            return "published"
+        if self.archive.data:
+            return "archived"
+        if self.save_draft.data or self.unpublish.data:
+            return "draft"
+        return None
+
+
+class RestoreForm(FlaskForm):
+    """Make an earlier revision the current text again."""
+
+    base = HiddenField(validators=[Optional(), Length(max=64)])
+    restore = SubmitField(_l("Restore this revision"))
+
+
+class GapForm(FlaskForm):
+    """Which gap an action is about: its normalized form and how people typed it."""
+
+    normalized = HiddenField(validators=[DataRequired(), Length(max=400)])
+    query = HiddenField(filters=[clean_text], validators=[Optional(), Length(max=400)])
+
+
+class GapAnswerForm(GapForm):
+    """"This article answers it": as keywords of the article, or as a best bet."""
+
+    article = StringField(_l("Article address"), filters=[clean_text], validators=[
+        DataRequired(_l("Choose the article that answers these searches.")),
+        Length(max=200)])
+    mode = RadioField(_l("How"), default="keywords", validate_choice=True, choices=lambda: [
+        ("keywords", _l("add the searches to its keywords")),
+        ("best_bet", _l("show it first for this search (best bet)"))])
+    queries = SelectMultipleField(_l("Searches to add"), choices=[], validate_choice=False)
+    answer = SubmitField(_l("This article answers it"))
+
+
+class GapIgnoreForm(GapForm):
+    note = StringField(_l("Why (optional)"), filters=[clean_text],
+                       validators=[Optional(), Length(max=500)])
+    ignore = SubmitField(_l("Ignore"))
+
+
+class InboxCloseForm(FlaskForm):
+    """Close an inbox item, saying what was done."""
+
+    note = TextAreaField(_l("What was done"), filters=[clean_text],
+                         validators=[Optional(), Length(max=2000)])
+    close = SubmitField(_l("Close"))
