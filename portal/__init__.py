@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import auth
+from . import authoring
 from . import i18n
 from . import knowledge
 from . import limits
@@ -39,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     visitors.init_app(app)
     tracking.init_app(app)
     knowledge.init_app(app)
+    authoring.init_app(app)
     outbox.init_app(app)
     register_blueprints(app)
     from . import cli
@@ -76,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from .views import api
     from .views import auth as staff_auth
     from .views import errors
+    from .views import expert
     from .views import labels
     from .views import public
     from .views import tickets
@@ -85,5 +88,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tickets.bp)
     app.register_blueprint(staff_auth.bp)
     app.register_blueprint(agent.bp)
+    app.register_blueprint(expert.bp)
     labels.init_app(app)
     errors.init_app(app)

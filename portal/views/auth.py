@@ -24,8 +24,8 @@ bp = Blueprint("auth", __name__)
 
 
 def home_of(user) -> str:
-    """Where a staff member starts: the ticket queue."""
-    return url_for("agent.queue")
+    """Where a staff member starts: experts at their console, everyone else at the queue."""
+    return url_for("expert.articles" if user.role == "expert" else "agent.queue")
 
 
 @bp.route("/login", methods=["GET", "POST"])

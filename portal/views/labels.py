@@ -45,6 +45,42 @@ def line_label(line: int) -> str:
             4: _("line 4 (vendor)")}.get(line, str(line))
 
 
+def article_status(status: str) -> str:
+    return {"published": _("published"), "draft": _("draft"), "archived": _("archived"),
+            "removed": _("removed"), "new": _("new")}.get(status, status)
+
+
+def audience_label(audience: str) -> str:
+    return {"public": _("everyone"), "internal": _("staff only")}.get(audience, audience)
+
+
+def source_label(source: str) -> str:
+    """How a revision came about."""
+    return {"editor": _("saved in the editor"), "restore": _("restored"),
+            "rename": _("moved"), "review": _("reviewed"), "gap": _("keywords from a gap"),
+            "disk": _("changed outside the portal")}.get(source, source)
+
+
+def trend_label(direction: str) -> str:
+    return {"rising": _("rising"), "falling": _("falling"),
+            "steady": _("steady")}.get(direction, direction)
+
+
+def outcome_label(outcome: str) -> str:
+    return {"ticket": _("opened a ticket"), "found_later": _("found something later"),
+            "left": _("left"), "pending": _("still on the site")}.get(outcome, outcome)
+
+
+def answer_label(kind: str) -> str:
+    return {"article": _("new article"), "keywords": _("its keywords"),
+            "best_bet": _("best bet")}.get(kind, kind)
+
+
+def inbox_kind(kind: str) -> str:
+    return {"request": _("article request"), "flag": _("flag"),
+            "votes": _("“no” votes"), "review": _("review due")}.get(kind, kind)
+
+
 def flag_label(kind: str) -> str:
     return {"outdated": _("outdated"), "wrong": _("wrong")}.get(kind, kind)
 
@@ -151,4 +187,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         role_label=role_label, staff_status=staff_status, priority_label=priority_label,
         line_label=line_label, flag_label=flag_label, event_text=event_text,
-        failure_label=failure_label, via_label=via_label, urgency_label=urgency_label)
+        failure_label=failure_label, via_label=via_label, urgency_label=urgency_label,
+        article_status=article_status, audience_label=audience_label, source_label=source_label,
+        trend_label=trend_label, outcome_label=outcome_label, answer_label=answer_label,
+        inbox_kind=inbox_kind)

@@ -1,0 +1,12 @@
+"""What the parts of the expert console share."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from ...models import StaffUser
+
+
+def staff_member() -> StaffUser:
+    """The logged-in expert as a model (the domain wants a row, not Flask-Login's proxy)."""
+    return current_user._get_current_object()

@@ -1,0 +1,92 @@
+"""The inbox: article requests, flags, "no" votes and reviews due, for their owners."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ...articles import is_valid_id
+from ...authoring import inbox
+from ...authoring import store
+from ...authoring.lock import FolderBusy
+from ...extensions import db
+from ...forms import InboxCloseForm
+from ...forms import reason_choices
+from ...knowledge import current_index
+from ...models import StaffUser
+from . import bp
+from .common import staff_member
+
+log = logging.getLogger(__name__)
+
+VIEWS = ("mine", "unowned", "all")
+
+
+def _choice(name: str, allowed, default=None):
+    value = request.args.get(name) or default
+    if value not in allowed and value != default:
+        abort(400, _("Unknown value of “%(name)s”.", name=name))
+    return value
+
+
+@bp.get("/inbox")
+def inbox_page():
+    """What waits for the experts: theirs first, then what has no owner, or everything."""
+    view = _choice("view", VIEWS, "mine")
+    kind = _choice("kind", inbox.KINDS)
+    index = current_index()
+    staff = list(db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))))
+    views = inbox.routed(inbox.items(index), current_user, staff)
+    shown = [item for item in views[view] if not kind or item.kind == kind]
+    return render_template(
+        "expert/inbox.html", items=shown, view=view, kind=kind, views=VIEWS,
+        counts={name: len(found) for name, found in views.items()}, kinds=inbox.KINDS,
+        catalog=index.catalog(), reasons=dict(reason_choices()), form=InboxCloseForm())
+
+
+def _back():
+    return redirect(url_for("expert.inbox_page", view=request.form.get("view") or "mine"),
+                    code=303)
+
+
+@bp.post("/inbox/<kind>/<path:key>/close")
+def close_item(kind: str, key: str):
+    """Close an item with a note; a review is closed by marking the article reviewed."""
+    if kind not in inbox.KINDS or len(key) > 200:
+        abort(404)
+    form = InboxCloseForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for f in form for e in f.errors)
+              or _("The form has expired."), "error")
+        return _back()
+    try:
+        if kind == "review":
+            if not is_valid_id(key):
+                abort(404)
+            inbox.mark_reviewed(current_index(), key, staff_member(), form.note.data)
+            closed = 1
+        else:
+            closed = inbox.close(kind, key, staff_member(), form.note.data)
+    except (inbox.InboxError, store.SaveRefused, store.EditConflict):
+        db.session.rollback()
+        flash(_("This item could not be closed."), "error")
+        return _back()
+    except (FolderBusy, SQLAlchemyError, OSError):
+        db.session.rollback()
+        log.exception("could not close an inbox item")
+        abort(503)
+    if not closed:
+        flash(_("Nothing to close: someone closed it already."), "error")
+    else:
+        flash(_("Closed.") if kind != "review" else _("Marked as reviewed today."), "info")
+    return _back()
