@@ -19,7 +19,9 @@ import pytest
 from sqlalchemy import text
 
 from portal import staff
+from portal.authoring import store as authoring_store
 from portal.extensions import db
+from portal.knowledge import current_index
 
 from .conftest import database_urls
 from .staff import PASSWORD
@@ -136,6 +138,9 @@ class StaffRoute:
 
 
 TICKET = "/agent/tickets/{number}"
+EXPERT_ARTICLE = "/expert/articles/account/sbros-parolya"
+EDITOR_FORM = {"title": "Как сбросить пароль", "category": "account", "lang": "ru",
+               "audience": "public", "body": "Нажмите «Забыли пароль?»."}
 PAGE_ROUTES = [
     StaffRoute("agent.queue", "GET", "/agent/"),
     StaffRoute("agent.kb", "GET", "/agent/kb?q=роутер"),
@@ -155,6 +160,45 @@ PAGE_ROUTES = [
     StaffRoute("auth.tokens", "GET", "/account/tokens"),
     StaffRoute("auth.tokens", "POST", "/account/tokens", form={"name": "Helpdesk"}),
     StaffRoute("auth.revoke_token", "POST", "/account/tokens/{token_id}/revoke"),
+    # The expert console: experts and administrators only.
+    StaffRoute("expert.articles", "GET", "/expert/?q=пароль", roles=EXPERTS),
+    StaffRoute("expert.new_article", "GET", "/expert/articles/new?title=Телепорт", roles=EXPERTS),
+    StaffRoute("expert.new_article", "POST", "/expert/articles/new", roles=EXPERTS,
+               form={**EDITOR_FORM, "preview": "1"}),
+    StaffRoute("expert.edit_article", "GET", EXPERT_ARTICLE + "/edit", roles=EXPERTS),
+    StaffRoute("expert.edit_article", "POST", EXPERT_ARTICLE + "/edit", roles=EXPERTS,
+               form={**EDITOR_FORM, "slug": "sbros-parolya", "preview": "1"}),
+    StaffRoute("expert.preview", "POST", "/expert/preview", roles=EXPERTS, form=EDITOR_FORM),
+    StaffRoute("expert.history", "GET", EXPERT_ARTICLE + "/history", roles=EXPERTS),
+    StaffRoute("expert.revision", "GET", EXPERT_ARTICLE + "/revisions/1", roles=EXPERTS),
+    StaffRoute("expert.compare", "GET", EXPERT_ARTICLE + "/compare?from=1&to=1",
+               roles=EXPERTS),
+    StaffRoute("expert.restore", "POST", EXPERT_ARTICLE + "/revisions/1/restore",
+               roles=EXPERTS, form={"base": ""}),
+    StaffRoute("expert.gaps", "GET", "/expert/gaps?days=7", roles=EXPERTS),
+    StaffRoute("expert.answer_gap", "POST", "/expert/gaps/answer", roles=EXPERTS,
+               form={"normalized": "квазар мерца", "query": "квазар мерцает",
+                     "article": "internet/nastrojka-wi-fi", "mode": "keywords",
+                     "queries": "квазар мерцает"}),
+    StaffRoute("expert.ignore_gap", "POST", "/expert/gaps/ignore", roles=EXPERTS,
+               form={"normalized": "квазар мерца", "query": "квазар мерцает"}),
+    StaffRoute("expert.unignore_gap", "POST", "/expert/gaps/unignore", roles=EXPERTS,
+               form={"normalized": "квазар мерца"}),
+    StaffRoute("expert.inbox_page", "GET", "/expert/inbox?view=all", roles=EXPERTS),
+    StaffRoute("expert.close_item", "POST", "/expert/inbox/review/" + ARTICLE + "/close",
+               roles=EXPERTS, form={"note": "Проверено"}),
+    StaffRoute("expert.terms", "GET", "/expert/search-terms", roles=EXPERTS),
+    StaffRoute("expert.terms_synonyms", "POST", "/expert/search-terms/synonyms",
+               roles=EXPERTS, form={"synonyms": "роутер, маршрутизатор, router\n"
+                                                 "лк, личный кабинет\nкодовое слово, пароль\n",
+                                    "synonyms_version": "a05a84bcf071fca124a9"}),
+    StaffRoute("expert.terms_best_bets", "POST", "/expert/search-terms/best-bets",
+               roles=EXPERTS, form={"bets-0-query": "не могу войти",
+                                    "bets-0-articles": "account/sbros-parolya",
+                                    "bets_version": "none"}),
+    StaffRoute("expert.analytics", "GET", "/expert/analytics?days=30", roles=EXPERTS),
+    StaffRoute("expert.analytics_csv", "GET", "/expert/analytics.csv?table=summary&days=30",
+               roles=EXPERTS),
 ]
 API_ROUTES = [
     StaffRoute("api.link_article", "POST", "/api/v1/tickets/{number}/links",
@@ -175,13 +219,14 @@ def test_every_staff_route_is_in_the_matrix(app):
         blueprint = rule.endpoint.partition(".")[0]
         blueprints.add(blueprint)
         pairs = {(rule.endpoint, method) for method in rule.methods & {"GET", "POST"}}
-        if blueprint in ("agent", "auth") and rule.endpoint not in ("auth.login", "auth.logout"):
+        if blueprint in ("agent", "auth", "expert") and rule.endpoint not in (
+                "auth.login", "auth.logout"):
             staff_side |= pairs
         elif blueprint == "api":
             api_side |= pairs
     assert staff_side == {(r.endpoint, r.method) for r in PAGE_ROUTES}
     assert api_side == {(r.endpoint, r.method) for r in API_ROUTES} | OPEN_API
-    assert blueprints == {"agent", "auth", "api"} | CUSTOMER_SIDE
+    assert blueprints == {"agent", "auth", "expert", "api"} | CUSTOMER_SIDE
 
 
 @pytest.mark.parametrize("route", PAGE_ROUTES, ids=str)
@@ -200,6 +245,8 @@ def test_a_visitor_is_sent_to_log_in_and_back(app, route):
 @pytest.mark.parametrize("route", PAGE_ROUTES, ids=str)
 def test_each_role_opens_the_staff_pages_it_works_on(app, route, role):
     number = new_ticket_number(app)
+    with app.app_context():  # revision 1 of every article, for the history pages
+        authoring_store.sync_from_disk(current_index())
     client = staff_client(app, role)
     token_id, _ = api_token(app, f"{role}@example.com")
     response = route.send(client, number, token_id, csrf=form_token(client))

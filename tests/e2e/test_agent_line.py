@@ -12,7 +12,6 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal import staff
 from portal import tracking
 from portal.extensions import db
 from portal.models import Ticket
@@ -21,26 +20,13 @@ from portal.models import TicketLink
 
 from ..badinput import xss_payloads
 from .axe import axe_violations
+from .staff import log_in
+from .staff import staff_account
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
 ARTICLE = "account/sbros-parolya"
 ARTICLE_TITLE = "Как сбросить пароль от личного кабинета"
-
-
-def agent_account(live_app, email: str, name: str) -> None:
-    with live_app.app_context():
-        if staff.find_user(email) is None:
-            staff.create_user(email, name, "agent", PASSWORD)
-
-
-def log_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(base_url + "/login")
-    page.get_by_label("Электронная почта", exact=True).fill(email)
-    page.get_by_label("Пароль", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_role("heading", name="Очередь заявок")).to_be_visible()
 
 
 def file_ticket(page: Page, base_url: str, query: str) -> tuple[str, str]:
@@ -74,7 +60,7 @@ def stored_link(live_app, number: str) -> TicketLink | None:
 
 def test_a_failed_search_is_answered_with_an_article_the_customer_opens(browser, base_url,
                                                                         live_app):
-    agent_account(live_app, "line-agent@example.com", "Мария Агентова")
+    staff_account(live_app, "line-agent@example.com", "Мария Агентова")
     customer_context = browser.new_context()
     agent_context = browser.new_context()
     try:
@@ -184,7 +170,7 @@ def test_hostile_text_never_runs_script_on_the_staff_pages(browser, base_url, li
         "error_text": "\n".join(reversed(payloads))[:4500]})
     assert created.status_code == 201, created.get_json()
     number, status_url = created.get_json()["number"], created.get_json()["status_url"]
-    agent_account(live_app, "dialog-agent@example.com", short[7])
+    staff_account(live_app, "dialog-agent@example.com", short[7])
 
     context = browser.new_context(bypass_csp=True)
     dialogs: list[str] = []

@@ -1,0 +1,119 @@
+"""Server processes of their own, for tests about several processes on one site: the portal
+served by a separate Python process on a free port, and a small cookie-keeping HTTP client.
+
+    with PortalProcess(app.config) as server:
+        visitor = Browser(server.url)
+        status, page = visitor.get("/search?q=...")
+
+Run as `python -m tests.processes` (settings as JSON in L0_SETTINGS) it is that process.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Settings a second process needs to serve the same site as a test's app.
+SHARED_SETTINGS = ("ARTICLES_DIR", "INDEX_DIR", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY",
+                   "INDEX_REFRESH_SECONDS", "RATELIMIT_ENABLED")
+
+
+def settings_of(config, **overrides) -> dict:
+    """The settings of an app's config that another process needs to serve the same site."""
+    found = {key: config[key] for key in SHARED_SETTINGS if key in config}
+    found.update(TESTING=True, WTF_CSRF_ENABLED=True, **overrides)
+    return found
+
+
+class PortalProcess:
+    """`create_app(settings)` served by Werkzeug in a child process on a free port."""
+
+    def __init__(self, settings: dict):
+        self.settings = settings
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> PortalProcess:
+        env = {**os.environ, "L0_SETTINGS": json.dumps(self.settings),
+               "PYTHONPATH": str(ROOT)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.processes"], cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline()
+        if not line.startswith("port "):
+            self.stop()
+            raise RuntimeError(f"the portal process did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+
+    def __enter__(self) -> PortalProcess:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class Browser:
+    """An HTTP client with its own cookies, as one person's browser."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect())
+
+    def request(self, path: str, data: dict | None = None, timeout: float = 30):
+        """(status, body, headers) for a GET, or a POST of `data` as a form."""
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        try:
+            with self.opener.open(self.base_url + path, data=body, timeout=timeout) as answer:
+                return answer.status, answer.read().decode("utf-8"), answer.headers
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8", "replace"), error.headers
+
+    def get(self, path: str):
+        status, body, _headers = self.request(path)
+        return status, body
+
+    def post(self, path: str, data: dict):
+        return self.request(path, data)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _serve() -> None:
+    from werkzeug.serving import make_server
+
+    from portal import create_app
+
+    app = create_app(json.loads(os.environ["L0_SETTINGS"]))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    print(f"port {server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    _serve()
