@@ -11,7 +11,7 @@ PORT ?= 5000
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run test lint bench-relevance bench-speed bench-tracking bench-agent clean
+.PHONY: setup run test lint bench-relevance bench-speed bench-tracking bench-agent bench-expert bench-analytics clean
 
 setup: $(STAMP) $(MO)
 
@@ -53,6 +53,12 @@ bench-tracking: setup
 
 bench-agent: setup
 	$(BIN)/python benchmarks/agent_console.py
+
+bench-expert: setup
+	$(BIN)/python benchmarks/expert_console.py
+
+bench-analytics: setup
+	$(BIN)/python benchmarks/analytics.py
 
 clean:
 	rm -rf $(VENV) index/_* index/*.toc index/*.seg index/*.pst instance

@@ -28,7 +28,6 @@ import json
 import logging
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -37,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_migrate import upgrade  # noqa: E402
+import harness  # noqa: E402
+from harness import timed  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from portal import create_app  # noqa: E402
 from portal import staff  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.knowledge import current_index  # noqa: E402
@@ -55,20 +54,6 @@ PRIORITIES = ["low", "normal", "normal", "normal", "high", "urgent"]
 PASSWORD = "benchmark password"
 
 
-def make_app(articles: Path, work: Path, database: str | None):
-    app = create_app({
-        "SECRET_KEY": "bench", "ARTICLES_DIR": str(articles), "INDEX_DIR": str(work / "index"),
-        "SQLALCHEMY_DATABASE_URI": database or f"sqlite:///{work / 'bench.sqlite3'}",
-        "INDEX_REFRESH_SECONDS": 0, "RATELIMIT_ENABLED": False, "TRACKING_ENABLED": False,
-        "SUPPORT_HOURS": "24/7",
-    })
-    with app.app_context():
-        if database:
-            db.drop_all()
-            with db.engine.begin() as connection:
-                connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        upgrade()
-    return app
 
 
 def fill(app, count: int, seed: int = 7) -> tuple[int, list[str]]:
@@ -120,22 +105,10 @@ def fill(app, count: int, seed: int = 7) -> tuple[int, list[str]]:
         return agents[0].id, recent
 
 
-def timed(client, method: str, url: str, times: int, **kwargs) -> list[float]:
-    spent = []
-    for _ in range(times):
-        started = time.perf_counter()
-        response = client.open(url, method=method, **kwargs)
-        spent.append((time.perf_counter() - started) * 1000)
-        if response.status_code >= 400:
-            raise RuntimeError(f"{method} {url}: {response.status_code}")
-    return spent
 
 
 def report(name: str, spent: list[float]) -> None:
-    ordered = sorted(spent)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    print(f"| {name:<38} | {statistics.median(ordered):7.1f} | {p95:7.1f} | "
-          f"{ordered[-1]:7.1f} |")
+    harness.report(name, spent, width=38)
 
 
 def main() -> None:
@@ -147,7 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(args.articles, Path(tmp), args.pg)
+        app = harness.make_app(args.articles, Path(tmp), args.pg)
         started = time.perf_counter()
         _agent_id, numbers = fill(app, args.tickets)
         print(f"{args.tickets} tickets stored in {time.perf_counter() - started:.1f} s "

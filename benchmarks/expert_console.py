@@ -1,0 +1,227 @@
+"""How fast the expert console works, and how soon a publish reaches every server process.
+
+Run by hand (not a test): `make bench-expert` or
+    .venv/bin/python benchmarks/expert_console.py [--saves 40] [--searches 30000]
+        [--corpus ../shared] [--pg URL]
+
+Builds the demo knowledge base in a temporary folder (with `--corpus`, the ~3,000 articles
+of the Russian corpus are imported beside it), then, as an expert (Flask's test client in
+this process, the app's own time without network, unless said otherwise):
+
+- on one of two server processes on the same folders and database (as under gunicorn),
+  saves an article through the editor `--saves` times over HTTP ("Save and publish":
+  bounded render in a child process, atomic file, revision, the index entries of that
+  article only), and measures how long after each publish returns the *other* process finds
+  the change (it polls the search API every 5 ms);
+- asks the live preview of that server to render the article;
+- fills the database with `--searches` searches over 30 days (a third of them failing, in
+  about 600 different forms, some followed by tickets) and opens the gaps page;
+- opens the inbox with 300 flags, 300 requests and 2,000 "no" votes.
+
+Prints p50 / p95 / max in milliseconds per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import random
+import re
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import harness  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from portal import staff  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.importer import import_folder  # noqa: E402
+from portal.models import ArticleFlag  # noqa: E402
+from portal.models import ArticleRequest  # noqa: E402
+from portal.models import SearchEvent  # noqa: E402
+from portal.models import SearchSession  # noqa: E402
+from portal.models import Vote  # noqa: E402
+from portal.search.query import normalized_form  # noqa: E402
+from tests.conftest import write_site  # noqa: E402
+from tests.editing import read_form  # noqa: E402
+from tests.processes import Browser  # noqa: E402
+from tests.processes import PortalProcess  # noqa: E402
+from tests.processes import settings_of  # noqa: E402
+
+PASSWORD = "benchmark password"
+ARTICLE = "internet/nastrojka-wi-fi"
+WORDS = ("роутер", "пароль", "квазар", "телепорт", "модем", "почта", "тариф", "спутник",
+         "пульсар", "гравицапа", "оплата", "кабель", "сигнал", "приставка", "камера")
+VERBS = ("не работает", "мигает", "гудит", "пропал", "сломался", "тормозит", "не видит")
+
+
+def make_app(articles: Path, work: Path, database: str | None):
+    app = harness.make_app(articles, work, database, INDEX_REFRESH_SECONDS=0.2)
+    with app.app_context():
+        staff.create_user("expert@example.com", "Эксперт", "expert", PASSWORD)
+    return app
+
+
+report = harness.report
+
+
+def log_in(client) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": "expert@example.com",
+                                           "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303, response.status_code
+
+
+def browser_log_in(browser: Browser) -> None:
+    _status, page = browser.get("/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    status, _body, _headers = browser.request("/login", {
+        "email": "expert@example.com", "password": PASSWORD, "csrf_token": token})
+    assert status == 303, status
+
+
+def publish(expert: Browser, keyword: str) -> float:
+    """Open the editor, add a keyword, press "Save and publish"; the POST's milliseconds."""
+    url = f"/expert/articles/{ARTICLE}/edit"
+    _status, page = expert.get(url)
+    form = read_form(page)
+    data = {**form.fields, "keywords": keyword, "publish": form.buttons["publish"]}
+    started = time.perf_counter()
+    status, body, _headers = expert.request(url, data)
+    spent = (time.perf_counter() - started) * 1000
+    assert status == 303, body[:300]
+    return spent
+
+
+def editor_over_http(app, saves: int) -> None:
+    """Two server processes, as under gunicorn: the expert works on one, a customer
+    searches on the other."""
+    settings = settings_of(app.config)
+    with PortalProcess(settings) as first, PortalProcess(settings) as second:
+        expert, visitor = Browser(first.url), Browser(second.url)
+        browser_log_in(expert)
+        spent, seen = [], []
+        for _ in range(saves):
+            keyword = f"метка{secrets.token_hex(3)}"
+            spent.append(publish(expert, keyword))
+            returned = time.perf_counter()
+            while True:
+                _status, body = visitor.get(f"/api/v1/search?exact=1&q={quote(keyword)}")
+                if ARTICLE in body:
+                    break
+                if time.perf_counter() - returned > 10:
+                    raise RuntimeError("the other process never found the change")
+                time.sleep(0.005)
+            seen.append((time.perf_counter() - returned) * 1000)
+        report("save and publish (editor POST over HTTP)", spent)
+        report("found by the other process, after save", seen)
+        _status, page = expert.get(f"/expert/articles/{ARTICLE}/edit")
+        fields = read_form(page).fields
+        previews = []
+        for _ in range(30):
+            started = time.perf_counter()
+            status, body, _headers = expert.request("/expert/preview", fields)
+            previews.append((time.perf_counter() - started) * 1000)
+            assert status == 200 and '"html"' in body
+        report("live preview (render in a child process)", previews)
+
+
+def fill_searches(app, count: int, seed: int = 11) -> None:
+    """`count` searches over 30 days in visits of 1-4 searches; about a third find nothing."""
+    rng = random.Random(seed)
+    forms = [f"{rng.choice(WORDS)} {rng.choice(VERBS)} {rng.randrange(40)}" for _ in range(600)]
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        sessions, searches, session_id, made = [], [], 0, 0
+        while made < count:
+            session_id += 1
+            start = now - dt.timedelta(minutes=rng.randrange(30 * 24 * 60) + 60)
+            sessions.append({"id": session_id, "visitor_id": f"v{session_id}",
+                             "started_at": start, "last_seen_at": start})
+            for k in range(rng.randint(1, 4)):
+                query = rng.choice(forms)
+                searches.append({
+                    "uid": secrets.token_urlsafe(12), "session_id": session_id,
+                    "at": start + dt.timedelta(seconds=20 * k), "query": query,
+                    "normalized": normalized_form(query),
+                    "results": 0 if rng.random() < 0.33 else rng.randint(1, 30),
+                    "latency_ms": 5.0, "source": "page", "replaced": 0})
+                made += 1
+            if len(searches) > 5000:
+                db.session.execute(insert(SearchSession), sessions)
+                db.session.execute(insert(SearchEvent), searches)
+                sessions, searches = [], []
+        if searches:
+            db.session.execute(insert(SearchSession), sessions)
+            db.session.execute(insert(SearchEvent), searches)
+        db.session.commit()
+
+
+def fill_inbox(app, seed: int = 5) -> None:
+    rng = random.Random(seed)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        ids = [info.id for info in app.extensions["search_index"].catalog().values()
+               if info.is_public]
+        db.session.execute(insert(ArticleFlag), [
+            {"article_id": rng.choice(ids), "kind": "outdated", "comment": "Устарело",
+             "status": "open", "created_at": now} for _ in range(300)])
+        db.session.execute(insert(ArticleRequest), [
+            {"topic": f"Нужна статья {n}", "status": "open", "created_at": now}
+            for n in range(300)])
+        db.session.execute(insert(Vote), [
+            {"visitor_id": f"v{n}", "article_id": rng.choice(ids), "helpful": False,
+             "reason": "not_solved", "comment": "Не помогло" if n % 3 else None,
+             "created_at": now, "updated_at": now} for n in range(2000)])
+        db.session.commit()
+
+
+def timed(client, url: str, times: int) -> list[float]:
+    return harness.timed(client, "GET", url, times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saves", type=int, default=40)
+    parser.add_argument("--searches", type=int, default=30_000)
+    parser.add_argument("--corpus", type=Path, help="../shared: import the Russian corpus too")
+    parser.add_argument("--pg", help="a PostgreSQL URL (its tables are dropped first)")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        articles = write_site(work / "articles")
+        if args.corpus:
+            import_folder(args.corpus / "corpora" / "ru-alchemyinsights" / "AlchemyInsights",
+                          articles, lang="ru", category="ru-insights")
+        app = make_app(articles, work, args.pg)
+        count = len(app.extensions["search_index"].catalog())
+        print(f"{count} articles, {'PostgreSQL' if args.pg else 'SQLite'}")
+        print("| step | p50 ms | p95 ms | max ms |\n|---|---|---|---|")
+        editor_over_http(app, args.saves)
+        client = app.test_client()
+        log_in(client)
+        started = time.perf_counter()
+        fill_searches(app, args.searches)
+        print(f"({args.searches} searches stored in {time.perf_counter() - started:.1f} s)")
+        report(f"gaps page, 30 days ({args.searches} searches)",
+               timed(client, "/expert/gaps?days=30", 10))
+        fill_inbox(app)
+        report("inbox, everything (2,600 items)", timed(client, "/expert/inbox?view=all", 10))
+        report("articles list", timed(client, "/expert/", 20))
+        report(f"history of {ARTICLE}", timed(client, f"/expert/articles/{ARTICLE}/history",
+                                              20))
+        app.extensions["tracking"].close()
+
+
+if __name__ == "__main__":
+    main()
