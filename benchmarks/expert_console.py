@@ -29,6 +29,7 @@ import logging
 import random
 import re
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -50,14 +51,13 @@ from portal.models import SearchEvent  # noqa: E402
 from portal.models import SearchSession  # noqa: E402
 from portal.models import Vote  # noqa: E402
 from portal.search.query import normalized_form  # noqa: E402
-from tests.conftest import write_site  # noqa: E402
 from tests.editing import read_form  # noqa: E402
 from tests.processes import Browser  # noqa: E402
 from tests.processes import PortalProcess  # noqa: E402
 from tests.processes import settings_of  # noqa: E402
 
 PASSWORD = "benchmark password"
-ARTICLE = "internet/nastrojka-wi-fi"
+ARTICLE = "internet/smena-parolya-wifi"
 WORDS = ("роутер", "пароль", "квазар", "телепорт", "модем", "почта", "тариф", "спутник",
          "пульсар", "гравицапа", "оплата", "кабель", "сигнал", "приставка", "камера")
 VERBS = ("не работает", "мигает", "гудит", "пропал", "сломался", "тормозит", "не видит")
@@ -199,7 +199,8 @@ def main() -> None:
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        articles = write_site(work / "articles")
+        articles = work / "articles"
+        shutil.copytree(ROOT / "articles", articles)
         if args.corpus:
             import_folder(args.corpus / "corpora" / "ru-alchemyinsights" / "AlchemyInsights",
                           articles, lang="ru", category="ru-insights")

@@ -204,3 +204,17 @@ def test_a_note_too_long_is_refused_and_the_item_stays(site):
     response = close(owner, "review", OWNED, note="x" * 2001)
     assert response.status_code == 303
     assert len(inbox(owner)) == 1
+
+
+def test_a_long_inbox_comes_in_pages(site):
+    with site.app_context():
+        now = dt.datetime.now(dt.UTC)
+        db.session.add_all([ArticleFlag(article_id=OWNED, kind="wrong", comment=f"Ошибка {n}",
+                                        status="open", created_at=now) for n in range(60)])
+        db.session.commit()
+    owner = olga(site)
+    first, second = inbox(owner), inbox(owner, page="2")
+    assert len(first) == 50 and len(second) == 11  # 60 flags and the review
+    assert not set(first) & set(second)
+    page = owner.get("/expert/inbox?view=mine").get_data(as_text=True)
+    assert "61 items" in page and 'rel="next"' in page

@@ -10,7 +10,6 @@ closing a review marks the article reviewed today (a revision of its file).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -84,16 +83,23 @@ def review_due(info: ArticleInfo) -> dt.date | None:
     return reviewed + dt.timedelta(days=info.review_every)
 
 
-def _owner(index: SearchIndex, article_id: str | None) -> tuple[str | None, str | None]:
-    """The article's current id (renames followed) and its owner."""
-    if not article_id:
-        return None, None
-    current = index.canonical_ids().get(article_id, article_id)
-    info = index.catalog().get(current)
-    return current, info.owner if info else None
+@dataclass
+class _Articles:
+    """The catalog and the old ids of one index generation, read once per inbox."""
+
+    catalog: dict[str, ArticleInfo]
+    moved: dict[str, str]
+
+    def owner(self, article_id: str | None) -> tuple[str | None, str | None]:
+        """The article's current id (renames followed) and its owner."""
+        if not article_id:
+            return None, None
+        current = self.moved.get(article_id, article_id)
+        info = self.catalog.get(current)
+        return current, info.owner if info else None
 
 
-def _open_items(index: SearchIndex, model, kind: str, by, describe) -> list[Item]:
+def _open_items(articles: _Articles, model, kind: str, by, describe) -> list[Item]:
     """The open requests or flags, each with its ticket's number and who filed it;
     `describe(row)` gives the item's topic and text."""
     rows = list(db.session.scalars(
@@ -102,7 +108,7 @@ def _open_items(index: SearchIndex, model, kind: str, by, describe) -> list[Item
     numbers = _ticket_numbers(rows)
     items = []
     for row in rows:
-        article_id, owner = _owner(index, row.article_id)
+        article_id, owner = articles.owner(row.article_id)
         person = getattr(row, by.key)
         topic, text = describe(row)
         items.append(Item(kind, str(row.id), row.created_at, article_id, owner, topic=topic,
@@ -119,7 +125,7 @@ def _ticket_numbers(rows) -> dict[int, str]:
                                    .where(Ticket.id.in_(ids))).all())
 
 
-def _votes(index: SearchIndex) -> list[Item]:
+def _votes(articles: _Articles) -> list[Item]:
     """Open "no" votes, one item per article: how many, why, and the latest comments."""
     rows = db.session.execute(
         select(Vote.article_id, Vote.reason, Vote.comment, Vote.updated_at)
@@ -127,21 +133,22 @@ def _votes(index: SearchIndex) -> list[Item]:
         .order_by(Vote.updated_at.desc()).limit(LIMIT * 20)).all()
     items: dict[str, Item] = {}
     for article_id, reason, comment, at in rows:
-        current, owner = _owner(index, article_id)
+        current, owner = articles.owner(article_id)
         item = items.get(current)
         if item is None:
             item = items[current] = Item("votes", current, at, current, owner, count=0)
         item.count += 1
         item.at = min(item.at, at)
-        item.reasons = dict(Counter(item.reasons) + Counter({reason or "none": 1}))
+        key = reason or "none"
+        item.reasons[key] = item.reasons.get(key, 0) + 1
         if comment and len(item.comments) < COMMENTS:
             item.comments.append(comment)
     return list(items.values())
 
 
-def _reviews(index: SearchIndex, today: dt.date) -> list[Item]:
+def _reviews(articles: _Articles, today: dt.date) -> list[Item]:
     items = []
-    for info in index.catalog().values():
+    for info in articles.catalog.values():
         due = review_due(info)
         if due is not None and due <= today:
             at = dt.datetime.combine(max(due, dt.date(2000, 1, 1)), dt.time(), dt.UTC)
@@ -153,11 +160,12 @@ def _reviews(index: SearchIndex, today: dt.date) -> list[Item]:
 def items(index: SearchIndex, today: dt.date | None = None) -> list[Item]:
     """Everything open, the longest waiting first."""
     today = today or _now().date()
-    found = (_open_items(index, ArticleRequest, "request", ArticleRequest.requested_by,
+    articles = _Articles(index.catalog(), index.canonical_ids())
+    found = (_open_items(articles, ArticleRequest, "request", ArticleRequest.requested_by,
                          lambda row: (row.topic, row.note))
-             + _open_items(index, ArticleFlag, "flag", ArticleFlag.flagged_by,
+             + _open_items(articles, ArticleFlag, "flag", ArticleFlag.flagged_by,
                            lambda row: (row.kind, row.comment))
-             + _votes(index) + _reviews(index, today))
+             + _votes(articles) + _reviews(articles, today))
     return sorted(found, key=lambda item: (item.at, item.kind, item.key))
 
 

@@ -24,12 +24,14 @@ from ...forms import InboxCloseForm
 from ...forms import reason_choices
 from ...knowledge import current_index
 from ...models import StaffUser
+from ..params import int_arg
 from . import bp
 from .common import staff_member
 
 log = logging.getLogger(__name__)
 
 VIEWS = ("mine", "unowned", "all")
+PER_PAGE = 50
 
 
 def _choice(name: str, allowed, default=None):
@@ -48,8 +50,11 @@ def inbox_page():
     staff = list(db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))))
     views = inbox.routed(inbox.items(index), current_user, staff)
     shown = [item for item in views[view] if not kind or item.kind == kind]
+    page = int_arg("page", 1, 1, 10_000)
+    pages = max(1, -(-len(shown) // PER_PAGE))
     return render_template(
-        "expert/inbox.html", items=shown, view=view, kind=kind, views=VIEWS,
+        "expert/inbox.html", items=shown[(page - 1) * PER_PAGE:page * PER_PAGE],
+        total=len(shown), page=page, pages=pages, view=view, kind=kind, views=VIEWS,
         counts={name: len(found) for name, found in views.items()}, kinds=inbox.KINDS,
         catalog=index.catalog(), reasons=dict(reason_choices()), form=InboxCloseForm())
 
