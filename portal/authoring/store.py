@@ -208,6 +208,10 @@ def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
     root = index.articles_dir
     text = clean_markdown(text)
     target = rename_to or article_id
+    if target != article_id:
+        text = _moved(text, article_id, target)
+    # Rendering may take seconds: it needs no lock, so other saves do not wait for it.
+    article = _parsed(index, target, text)
     with editor_lock(root):
         _recover_locked(index)  # a save that died here before us leaves nothing half done
         current = snapshot(root, article_id)
@@ -215,8 +219,6 @@ def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
             raise EditConflict(current, latest_revision(article_id))
         if target != article_id:
             _check_new_id(index, article_id, target)
-            text = _moved(text, article_id, target)
-        article = _parsed(index, target, text)
         _check_links(index, article, article_id)
         if target == article_id and current.hash == content_hash(text.encode("utf-8")):
             return None
