@@ -685,17 +685,29 @@ def dump_front_matter(meta: dict) -> str:
              "owner", "reviewed", "review_every", "aliases", "translations", "source"]
     ordered = {k: meta[k] for k in order if meta.get(k) not in (None, "", [])}
     ordered.update({k: v for k, v in meta.items() if k not in ordered and v not in (None, "", [])})
-    # Lists of words in flow style, `tags: [a, b]`, as people write them by hand.
-    text = yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=100,
+    # As people write it by hand: lists of words in flow style (`tags: [a, b]`), and no
+    # long line folded, so that a save changes only the lines that really changed.
+    text = yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=1_000_000,
                           default_flow_style=None)
     return f"---\n{text}---\n"
 
 
-def compose_file(meta: dict, body: str) -> str:
-    """The text of an article file: front matter, a blank line, the body as written."""
+def compose_file(meta: dict, body: str, blank_line: bool = True) -> str:
+    """The text of an article file: front matter, a blank line (unless the file being
+    rewritten had none), the body as written."""
     if body and not body.endswith("\n"):
         body += "\n"
-    return dump_front_matter(meta) + "\n" + body
+    return dump_front_matter(meta) + ("\n" if blank_line else "") + body
+
+
+def blank_after_front(text: str) -> bool:
+    """Whether the file puts a blank line between its front matter and its body (a file
+    without front matter counts as one that does: that is how this code writes them)."""
+    front, _body = split_file(text)
+    if front is None:
+        return True
+    rest = text.lstrip("\ufeff")[4 + len(front):]
+    return rest.partition("\n")[2].startswith("\n")
 
 
 def split_file(text: str) -> tuple[str | None, str]:

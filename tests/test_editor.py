@@ -361,3 +361,18 @@ def test_a_moved_article_stays_the_translation_of_its_counterpart(app, articles_
     # And saving the Russian one, which names the old id, is not refused.
     assert saved_id(submit(expert, EDIT.format("internet/net-interneta"), "publish",
                            message="Без изменений в переводах")) == "internet/net-interneta"
+
+
+def test_a_save_changes_only_the_lines_that_changed(app, articles_dir):
+    path = articles_dir / "internet/nastrojka-wi-fi.md"
+    long_summary = "Как сменить имя сети и пароль Wi-Fi на роутере, " * 4
+    text = path.read_text("utf-8").replace(
+        "summary: Как сменить имя сети и пароль Wi-Fi.", f"summary: {long_summary.strip()}")
+    path.write_text(text, "utf-8")
+    before = path.read_text("utf-8").splitlines()
+    submit(expert_client(app), EDIT.format("internet/nastrojka-wi-fi"), "publish",
+           tags="wi-fi, пароль, роутер")
+    after = path.read_text("utf-8").splitlines()
+    changed = [(old, new) for old, new in zip(before, after, strict=False) if old != new]
+    assert len(before) == len(after) and changed == [
+        ("tags: [wi-fi, пароль]", "tags: [wi-fi, пароль, роутер]")]

@@ -276,7 +276,7 @@ def _moved(text: str, old_id: str, new_id: str) -> str:
     if old_id not in aliases:
         aliases.append(old_id)
     meta["aliases"] = aliases
-    return articles_mod.compose_file(meta, body)
+    return articles_mod.compose_file(meta, body, articles_mod.blank_after_front(text))
 
 
 def with_current_aliases(text: str, current: str) -> str:
@@ -290,7 +290,7 @@ def with_current_aliases(text: str, current: str) -> str:
     if not missing:
         return text
     meta["aliases"] = aliases + missing
-    return articles_mod.compose_file(meta, body)
+    return articles_mod.compose_file(meta, body, articles_mod.blank_after_front(text))
 
 
 def _id_list(value) -> list[str]:
@@ -467,8 +467,10 @@ def change_front_matter(index: SearchIndex, article_id: str, change, *,
         meta = front_matter_of(current.text)
         change(meta)
         try:
-            return save(index, article_id, articles_mod.compose_file(meta, body),
-                        base=current.hash, author=author, message=message, source=source)
+            text = articles_mod.compose_file(meta, body,
+                                             articles_mod.blank_after_front(current.text))
+            return save(index, article_id, text, base=current.hash, author=author,
+                        message=message, source=source)
         except EditConflict:
             continue
     raise SaveRefused("busy")

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from ...articles import blank_after_front
 from ...articles import compose_file
 from ...articles import is_valid_id
 from ...articles import split_file
@@ -124,9 +125,10 @@ def _form_from_file(text: str, article_id: str, digest: str) -> ArticleForm:
         translations=", ".join(words("translations")), body=body, base=digest)
 
 
-def _text_from_form(form: ArticleForm, status: str, earlier: dict) -> str:
-    """The file the form makes: the earlier front matter (aliases, source) updated with the
-    fields, then the body as typed."""
+def _text_from_form(form: ArticleForm, status: str, earlier_text: str = "") -> str:
+    """The file the form makes: the earlier file's front matter (aliases, source) updated
+    with the fields, then the body as typed; laid out as the earlier file was."""
+    earlier = store.front_matter_of(earlier_text)
     meta = dict(earlier)
     meta.update({
         "title": form.title.data, "summary": form.summary.data or None,
@@ -135,7 +137,11 @@ def _text_from_form(form: ArticleForm, status: str, earlier: dict) -> str:
         "owner": form.owner.data or None, "reviewed": form.reviewed.data,
         "review_every": form.review_every.data, "translations": _words(form.translations.data),
     })
-    return compose_file(meta, form.body.data or "")
+    # A file that leaves a key at its default keeps doing so: a save adds no lines.
+    for key, default in (("audience", "public"), ("status", "published")):
+        if key not in earlier and meta[key] == default:
+            del meta[key]
+    return compose_file(meta, form.body.data or "", blank_after_front(earlier_text))
 
 
 def _target_id(form: ArticleForm, article_id: str | None) -> str:
@@ -201,7 +207,7 @@ def _preview(form: ArticleForm, article_id: str | None):
     target = _target_id(form, article_id)
     try:
         return store.check_text(current_index(), article_id or target,
-                                _text_from_form(form, "draft", {})), None
+                                _text_from_form(form, "draft")), None
     except store.SaveRefused as refusal:
         _refusal_field(form, refusal)
         return None, refusal
@@ -286,11 +292,8 @@ def _save(form: ArticleForm, article_id: str | None):
                               preview=article, **extra)
     index = current_index()
     target = _target_id(form, article_id)
-    earlier = {}
-    if article_id:
-        earlier = store.front_matter_of(store.snapshot(index.articles_dir, article_id).text
-                                        or "")
-    text = _text_from_form(form, status, earlier)
+    earlier = store.snapshot(index.articles_dir, article_id).text if article_id else None
+    text = _text_from_form(form, status, earlier or "")
     try:
         row = store.save(index, article_id or target, text, base=form.base.data or None,
                          author=staff_member(), message=form.message.data or "",
