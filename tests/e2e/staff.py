@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
@@ -24,3 +26,16 @@ def log_in(page: Page, base_url: str, email: str, lands_on: str = "Очеред�
     page.get_by_label("Пароль", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
     expect(page.get_by_role("heading", name=lands_on, exact=True)).to_be_visible()
+
+
+@contextmanager
+def without_csp_watching_dialogs(browser):
+    """A browser context with the pages' CSP switched off (only escaping and sanitizing stand
+    between hostile text and script) and every alert, prompt or confirm it raised."""
+    context = browser.new_context(bypass_csp=True)
+    dialogs: list[str] = []
+    context.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        yield context, dialogs
+    finally:
+        context.close()

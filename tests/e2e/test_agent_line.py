@@ -22,6 +22,7 @@ from ..badinput import xss_payloads
 from .axe import axe_violations
 from .staff import log_in
 from .staff import staff_account
+from .staff import without_csp_watching_dialogs
 
 pytestmark = pytest.mark.browser
 
@@ -172,10 +173,7 @@ def test_hostile_text_never_runs_script_on_the_staff_pages(browser, base_url, li
     number, status_url = created.get_json()["number"], created.get_json()["status_url"]
     staff_account(live_app, "dialog-agent@example.com", short[7])
 
-    context = browser.new_context(bypass_csp=True)
-    dialogs: list[str] = []
-    context.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    try:
+    with without_csp_watching_dialogs(browser) as (context, dialogs):
         page = context.new_page()
         log_in(page, base_url, "dialog-agent@example.com")
         page.goto(f"{base_url}/agent/tickets/{number}?kb={quote(short[8])}")
@@ -191,6 +189,4 @@ def test_hostile_text_never_runs_script_on_the_staff_pages(browser, base_url, li
         expect(page.locator(".ticket-messages")).to_contain_text(payloads[0][:20])
         page.locator(".ticket-messages").hover()
         page.wait_for_timeout(300)
-    finally:
-        context.close()
     assert dialogs == []
