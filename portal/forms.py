@@ -7,9 +7,13 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import DateTimeLocalField
 from wtforms import EmailField
+from wtforms import FieldList
+from wtforms import Form
+from wtforms import FormField
 from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import PasswordField
@@ -362,3 +366,23 @@ class InboxCloseForm(FlaskForm):
     note = TextAreaField(_l("What was done"), filters=[clean_text],
                          validators=[Optional(), Length(max=2000)])
     close = SubmitField(_l("Close"))
+
+
+class SynonymsForm(FlaskForm):
+    """The synonym groups, one per line (the file's version, so a stale form is refused)."""
+
+    synonyms = TextAreaField(_l("Synonym groups"))
+    synonyms_version = HiddenField()
+
+
+class BetRowForm(Form):
+    """One best bet: a query and the articles shown first for it."""
+
+    query = StringField(_l("Query"))
+    articles = StringField(_l("Articles"))
+    remove = BooleanField(_l("Remove this best bet"))
+
+
+class BestBetsForm(FlaskForm):
+    bets = FieldList(FormField(BetRowForm))
+    bets_version = HiddenField()

@@ -432,7 +432,8 @@ class ArticleRevision(db.Model):
     title: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     #: published | draft | archived, or removed when the file went away.
     status: Mapped[str] = mapped_column(String(16), nullable=False)
-    #: editor | restore | rename | review | gap | disk (changed outside the portal).
+    #: editor | restore | review | gap | disk (changed outside the portal); a move is told
+    #: by `renamed_from`.
     source: Mapped[str] = mapped_column(String(16), nullable=False)
     message: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     author_id: Mapped[int | None] = mapped_column(

@@ -5,7 +5,6 @@ each other; moved articles keep their old address; the preview is the site's ren
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -158,7 +157,7 @@ def test_two_new_articles_at_one_address_do_not_overwrite_each_other(app, articl
                                  "publish": "1"}).status_code == 303
     refused = second.post(url, data={**second_form, **fields, "body": "Второй.",
                                      "publish": "1"})
-    assert refused.status_code in (400, 409)
+    assert refused.status_code == 409  # the address was free when the form was opened
     assert "Первый." in (articles_dir / "internet/teleport.md").read_text("utf-8")
 
 
@@ -326,7 +325,6 @@ def test_the_search_finds_what_the_editor_saved_without_a_rebuild(app, index, ar
            keywords="квантовый роутер")
     with app.app_context():
         assert [h.id for h in search(index, "квантовый").hits] == ["internet/nastrojka-wi-fi"]
-    assert Path(articles_dir / ".line0-editor.lock").exists()  # the folder's write lock
 
 
 def test_an_expired_form_gives_the_text_back_with_a_fresh_token(app, articles_dir):

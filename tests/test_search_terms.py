@@ -387,15 +387,13 @@ def test_a_stale_form_is_refused_and_keeps_what_was_typed(app, articles_dir):
     assert articles.load_best_bets(articles_dir) == [articles.BestBet("пароль", (WIFI,))]
 
 
-def test_gaps_can_pin_an_article_and_ask_what_pins_it(app):
+def test_gaps_can_pin_an_article_and_the_same_question_joins_its_bet(app):
     index = current_index_of(app)
     bet = terms.add_best_bet(index.articles_dir, index, "не могу войти", [PASSWORD])
     assert bet == articles.BestBet("не могу войти", (PASSWORD,))
     # The same question in other words' forms joins that bet.
     bet = terms.add_best_bet(index.articles_dir, index, "войти не могу", [WIFI, PASSWORD])
     assert bet == articles.BestBet("не могу войти", (PASSWORD, WIFI))
-    assert terms.bets_for_article(index, WIFI) == [bet]
-    assert terms.bet_for_query(index, "Не могу войти!") == bet
     assert customer_ids(app.test_client(), "не могу войти") == [(PASSWORD, True), (WIFI, True)]
     with pytest.raises(terms.InvalidTerms) as refused:
         terms.add_best_bet(index.articles_dir, index, "черновик", [DRAFT])
@@ -410,9 +408,9 @@ def test_hostile_queries_are_stored_exactly_or_refused_with_a_message(app, artic
     strings = [s for s in naughty_strings() if s.strip()]
     client = expert(app)
     response = save_bets(client, [(s, PASSWORD) for s in strings])
-    assert response.status_code in (303, 400)
+    assert response.status_code == 400  # the list holds lines with no words, breaks, ...
     page = response.get_data(as_text=True)
-    shown = bet_rows(forms_of(response)[BETS]) if response.status_code == 400 else []
+    shown = bet_rows(forms_of(response)[BETS])
     assert [q for q, _ in shown] == strings  # every row comes back as typed
     refused = {int(n) for n in re.findall(r'id="bets-(\d+)-query-error"', page)}
     kept = [s for number, s in enumerate(strings) if number not in refused]

@@ -1,5 +1,6 @@
 """Writing the knowledge base: saving articles with their revisions, the files of search
-terms, the gaps worked by experts and their inbox. Knows no request."""
+terms, the gaps worked by experts and their inbox. The modules know no request; this file
+only plugs crash recovery into the app."""
 
 from __future__ import annotations
 

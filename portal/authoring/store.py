@@ -44,7 +44,7 @@ from .render import parse_bounded
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("editor", "restore", "rename", "review", "gap", "disk")
+SOURCES = ("editor", "restore", "review", "gap", "disk")
 #: The status of a revision that records a file gone from the folder.
 REMOVED = "removed"
 MAX_MESSAGE = 500

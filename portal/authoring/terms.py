@@ -9,7 +9,6 @@ It knows no request: problems are codes with values, which the views put in word
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -97,7 +96,7 @@ class TermsFile:
 def file_version(path: Path) -> str:
     """Identifies the current content of a file ("none" when there is none)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+        return articles_mod.content_hash(path.read_bytes())[:20]
     except FileNotFoundError:
         return "none"
 
@@ -119,17 +118,6 @@ def read_best_bets(root: Path) -> TermsFile:
         return TermsFile(articles_mod.load_best_bets(root), version)
     except ArticleError as error:
         return TermsFile([], version, error.problems)
-
-
-def bets_for_article(index: SearchIndex, article_id: str) -> list[BestBet]:
-    """The best bets that pin this article, as searches use them now."""
-    return [bet for bet in index.best_bets() if article_id in bet.articles]
-
-
-def bet_for_query(index: SearchIndex, query: str) -> BestBet | None:
-    """The best bet a search for `query` would use, if any."""
-    form = normalized_form(query)
-    return next((bet for bet in index.best_bets() if normalized_form(bet.query) == form), None)
 
 
 def article_states(index: SearchIndex, ids: Iterable[str]) -> dict[str, str]:
@@ -380,7 +368,7 @@ def _bets_document(bets: list[BestBet]) -> str:
 def _document(header: str, key: str, items: list, same) -> str:
     """The file's text; `InvalidTerms` if reading it back would not give `items` exactly."""
     body = yaml.safe_dump({key: items}, allow_unicode=True, sort_keys=False,
-                          default_flow_style=None, width=100)
+                          default_flow_style=None, width=1_000_000)
     try:
         data = yaml.safe_load(body)
     except yaml.YAMLError:

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
+from sqlalchemy import Row
 from sqlalchemy import or_
 from sqlalchemy import select
 
@@ -46,11 +47,12 @@ _CHUNK = 500
 
 @dataclass
 class Visit:
-    """Everything recorded in one session, in time order."""
+    """Everything recorded in one session, in time order: read-only rows with the columns
+    of `search_session`, `search_event` and `article_event` (not model instances)."""
 
-    session: SearchSession
-    searches: list[SearchEvent]
-    articles: list[ArticleEvent]
+    session: Row
+    searches: list[Row]
+    articles: list[Row]
     tickets: list[dt.datetime]
 
     def is_over(self, now: dt.datetime) -> bool:
@@ -61,20 +63,20 @@ class Visit:
 class Verdict:
     """How one search went: its failure kind (None = it helped, or not decided yet)."""
 
-    search: SearchEvent
+    search: Row
     failure: str | None
     pending: bool
     outcome: str | None
-    opened: list[ArticleEvent]
+    opened: list[Row]
 
 
-def _last_vote(visit: Visit, article_id: str, after: dt.datetime) -> ArticleEvent | None:
+def _last_vote(visit: Visit, article_id: str, after: dt.datetime) -> Row | None:
     votes = [e for e in visit.articles
              if e.kind == "vote" and e.article_id == article_id and e.at >= after]
     return votes[-1] if votes else None
 
 
-def _helpful_read(visit: Visit, view: ArticleEvent) -> bool | None:
+def _helpful_read(visit: Visit, view: Row) -> bool | None:
     """True when the visitor said yes, False when no, None when they did not vote."""
     vote = _last_vote(visit, view.article_id, view.at)
     return None if vote is None else bool(vote.helpful)
@@ -108,7 +110,7 @@ def judge(visit: Visit, now: dt.datetime, ticket_at: dt.datetime | None = None) 
     return _with_later_successes(verdicts, visit, tickets, over)
 
 
-def _outcome(visit: Visit, search: SearchEvent, tickets: list[dt.datetime], over: bool) -> str:
+def _outcome(visit: Visit, search: Row, tickets: list[dt.datetime], over: bool) -> str:
     if any(t >= search.at for t in tickets):
         return "ticket"
     for view in visit.articles:
@@ -143,12 +145,12 @@ def load_visits(session_ids: Iterable[int]) -> list[Visit]:
         chunk = ids[start:start + _CHUNK]
         sessions = db.session.execute(select(sessions_table)
                                       .where(sessions_table.c.id.in_(chunk)))
-        searches: dict[int, list[SearchEvent]] = {}
+        searches: dict[int, list[Row]] = {}
         for row in db.session.execute(select(searches_table)
                                       .where(searches_table.c.session_id.in_(chunk))
                                       .order_by(searches_table.c.at, searches_table.c.id)):
             searches.setdefault(row.session_id, []).append(row)
-        articles: dict[int, list[ArticleEvent]] = {}
+        articles: dict[int, list[Row]] = {}
         for row in db.session.execute(select(articles_table)
                                       .where(articles_table.c.session_id.in_(chunk))
                                       .order_by(articles_table.c.at, articles_table.c.id)):

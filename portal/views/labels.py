@@ -57,7 +57,7 @@ def audience_label(audience: str) -> str:
 def source_label(source: str) -> str:
     """How a revision came about."""
     return {"editor": _("saved in the editor"), "restore": _("restored"),
-            "rename": _("moved"), "review": _("reviewed"), "gap": _("keywords from a gap"),
+            "review": _("reviewed"), "gap": _("keywords from a gap"),
             "disk": _("changed outside the portal")}.get(source, source)
 
 

@@ -10,41 +10,19 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
-from wtforms import BooleanField
-from wtforms import FieldList
-from wtforms import Form
-from wtforms import FormField
-from wtforms import HiddenField
-from wtforms import StringField
-from wtforms import TextAreaField
 
 from ...authoring import terms
+from ...forms import BestBetsForm
+from ...forms import SynonymsForm
 from ...knowledge import current_index
+from ..labels import article_status
 from . import bp
 
 #: Empty best-bet rows under the saved ones, for adding new bets without script.
 BLANK_ROWS = 3
 #: A pasted file full of mistakes lists this many problems, then how many more.
 SHOWN_PROBLEMS = 20
-
-
-class SynonymsForm(FlaskForm):
-    synonyms = TextAreaField(_l("Synonym groups"))
-    synonyms_version = HiddenField()
-
-
-class BetRowForm(Form):
-    query = StringField(_l("Query"))
-    articles = StringField(_l("Articles"))
-    remove = BooleanField(_l("Remove this best bet"))
-
-
-class BestBetsForm(FlaskForm):
-    bets = FieldList(FormField(BetRowForm))
-    bets_version = HiddenField()
 
 
 def _root() -> Path:
@@ -215,9 +193,8 @@ def _bet_message(problem: terms.TermProblem) -> str:
 
 
 def _state_label(state: str) -> str:
-    return {"published": _("published"), "internal": _("published, internal"),
-            "draft": _("draft"), "archived": _("archived"),
-            "missing": _("no such article")}.get(state, state)
+    return {"internal": _("published, internal"),
+            "missing": _("no such article")}.get(state) or article_status(state)
 
 
 def _clip(value, size: int = 60) -> str:
