@@ -247,9 +247,14 @@ def test_the_live_preview_renders_like_the_site_and_says_what_is_wrong(app):
     assert answer["problems"] == []
     assert '<h2 id="шаг-1">' in answer["html"] and "<table>" in answer["html"]
     assert "onerror" not in answer["html"] and "javascript:" not in answer["html"]
-    wrong = expert.post("/expert/preview", data={**fields, "title": "",
-                                                 "translations": "nowhere/at-all"}).get_json()
-    assert "Give the article a title." in wrong["problems"]
+    wrong = expert.post("/expert/preview", data={**fields, "title": "", "slug": "Не Так",
+                                                 "body": "## Всё равно видно"}).get_json()
+    assert wrong["problems"] == ["Give the article a title.",
+                                 "Use lowercase Latin letters, digits, “-” and “_”."]
+    assert '<h2 id="всё-равно-видно">' in wrong["html"]  # the body is previewed anyway
+    missing = expert.post("/expert/preview", data={**fields, "body": "x",
+                                                   "translations": "nowhere/at-all"}).get_json()
+    assert missing["problems"] == ["There is no article “nowhere/at-all”."]
     expired = expert.post("/expert/preview", data={**fields, "csrf_token": "stale"})
     assert expired.status_code == 400
 

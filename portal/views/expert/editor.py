@@ -349,11 +349,15 @@ def preview():
         article_id = None
     if form.csrf_token.errors:
         return jsonify({"html": "", "problems": [_("The form has expired. Reload the page.")]}), 400
-    article, refusal = _preview(form, article_id)
-    if article is None:
-        problems = [e for f in form for e in f.errors if f.name != "csrf_token"]
-        return jsonify({"html": "", "problems": [str(p) for p in problems]})
-    return jsonify({"html": article.html, "problems": [], "title": article.title})
+    field_errors = [str(e) for f in form for e in f.errors if f.name != "csrf_token"]
+    if field_errors:
+        # The fields say what is wrong with them; the body is still shown as it will look.
+        form = ArticleForm(formdata=None, title="preview", category="preview",
+                           lang=form.lang.data or "ru", body=form.body.data)
+        article_id = None
+    article, _refusal = _preview(form, article_id)
+    problems = field_errors + [str(e) for f in form for e in f.errors]
+    return jsonify({"html": article.html if article else "", "problems": problems})
 
 
 # --- History ---------------------------------------------------------------------------------
