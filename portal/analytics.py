@@ -25,7 +25,6 @@ Knows no request: the caller passes the period, the article aliases and the wind
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import io
@@ -59,6 +58,7 @@ from .models import TicketEvent
 from .models import TicketLink
 from .models import UtcDateTime
 from .models import Vote
+from .spreadsheet import write_csv
 
 #: The longest period shown at once (two years and a leap day).
 MAX_DAYS = 731
@@ -613,21 +613,8 @@ def table(name: str, period: Period, aliases: Mapping[str, str], window: dt.time
     return make(build_report(period, aliases, window, now, parts), titles)
 
 
-#: A spreadsheet runs a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(value) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_text(found: Table) -> str:
-    """The table as CSV, with a header row; text that a spreadsheet would run as a formula
-    starts with an apostrophe, so it stays text."""
+    """The table as CSV, with a header row, safe to open in a spreadsheet."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(found.columns)
-    writer.writerows([_inert(cell) for cell in row] for row in found.rows)
+    write_csv(out, found.columns, found.rows)
     return out.getvalue()

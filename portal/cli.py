@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -22,6 +21,7 @@ from . import tracking
 from .authoring import store as authoring_store
 from .extensions import db
 from .knowledge import current_index
+from .spreadsheet import write_csv
 
 
 @click.group("index")
@@ -174,10 +174,7 @@ def report_gaps(days: int, limit: int, as_csv: bool, as_json: bool) -> None:
         click.echo(json.dumps({"since_days": days, "gaps": [g.as_dict() for g in found]},
                               ensure_ascii=False, indent=2))
     elif as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(GAP_COLUMNS)
-        for gap in found:
-            writer.writerow(gap_row(gap))
+        write_csv(sys.stdout, GAP_COLUMNS, [gap_row(gap) for gap in found])
     else:
         for gap in found:
             outcomes = ", ".join(f"{k} {v}" for k, v in sorted(gap.outcomes.items()))

