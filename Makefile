@@ -1,5 +1,6 @@
 # Two commands: `make run` sets everything up and serves the demo portal on
-# http://127.0.0.1:5000; `make test` sets up and runs every test.
+# http://127.0.0.1:5000 with the production server (gunicorn); `make test` sets up
+# and runs every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -33,8 +34,11 @@ run: setup
 		echo "  $(BIN)/portal users create --role admin --email you@example.com"; }
 	@echo "Serving the help center on http://$(HOST):$(PORT)/"
 	PORTAL_SITE_NAME="$${PORTAL_SITE_NAME:-Вектор}" \
-	PORTAL_SUPPORT_CONTACT="$${PORTAL_SUPPORT_CONTACT:-8 800 000-00-00, support@vektor.example}" \
-	$(BIN)/portal run --host $(HOST) --port $(PORT)
+	PORTAL_SUPPORT_PHONE="$${PORTAL_SUPPORT_PHONE:-8 800 000-00-00}" \
+	PORTAL_SUPPORT_EMAIL="$${PORTAL_SUPPORT_EMAIL:-support@vektor.example}" \
+	PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}" \
+	PORTAL_TRUSTED_HOSTS="$${PORTAL_TRUSTED_HOSTS:-localhost,127.0.0.1}" \
+	$(BIN)/portal serve --bind $(HOST):$(PORT)
 
 test: setup
 	$(BIN)/python -m pytest

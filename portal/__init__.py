@@ -10,6 +10,7 @@ from flask import Flask
 
 from . import auth
 from . import authoring
+from . import deployment
 from . import i18n
 from . import knowledge
 from . import limits
@@ -31,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure(app, test_config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    deployment.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import click
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
 from flask import current_app
 from flask.cli import FlaskGroup
@@ -16,12 +19,61 @@ from sqlalchemy import inspect
 
 from . import articles as articles_mod
 from . import outbox
+from . import server
 from . import staff
 from . import tracking
 from .authoring import store as authoring_store
 from .extensions import db
 from .knowledge import current_index
+from .server import ServerOptions
 from .spreadsheet import write_csv
+
+
+@click.command("serve")
+@click.option("--bind", "-b", multiple=True, envvar="PORTAL_BIND", show_envvar=True,
+              default=ServerOptions.bind, show_default=True,
+              help="Address to listen on: HOST:PORT or unix:PATH (repeat for several).")
+@click.option("--workers", "-w", type=click.IntRange(min=0), envvar="PORTAL_WORKERS",
+              show_envvar=True, default=0, show_default=True,
+              help="Worker processes; 0: one per CPU.")
+@click.option("--threads", type=click.IntRange(min=1), default=ServerOptions.threads,
+              show_default=True, help="Threads per worker (more than 1: threaded workers).")
+@click.option("--timeout", type=click.IntRange(min=1), default=ServerOptions.timeout,
+              show_default=True, help="Seconds a request may take before its worker is "
+                                      "restarted.")
+@click.option("--graceful-timeout", type=click.IntRange(min=1),
+              default=ServerOptions.graceful_timeout, show_default=True,
+              help="Seconds workers get to finish their requests on a restart or stop.")
+@click.option("--keep-alive", type=click.IntRange(min=0), default=ServerOptions.keep_alive,
+              show_default=True, help="Seconds to keep an idle connection open.")
+@click.option("--max-requests", type=click.IntRange(min=0),
+              default=ServerOptions.max_requests, show_default=True,
+              help="Restart a worker after this many requests (0: never).")
+@click.option("--access-log", default=ServerOptions.access_log, show_default=True,
+              help="File for the access log, '-' for standard output, 'off' for none.")
+@click.option("--error-log", default=ServerOptions.error_log, show_default=True,
+              help="File for the server's own log, '-' for standard error.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+              default=ServerOptions.log_level, show_default=True)
+@click.option("--pid", "pid_file", type=click.Path(dir_okay=False),
+              help="Write the main process id here (for 'kill -HUP' restarts).")
+@with_appcontext
+def serve_command(**options) -> None:
+    """Serve the portal with gunicorn, the production server (HUP: graceful restart)."""
+    from . import create_app
+
+    behind = _schema_behind()
+    if behind:
+        raise click.ClickException(f"the database is {behind}: run 'portal db upgrade' first")
+    if not current_app.config["BASE_URL"]:
+        click.echo("warning: PORTAL_BASE_URL is not set, so links in mails and API answers "
+                   "follow the Host header of each request, which any client can write. Set "
+                   "it to the public address, e.g. PORTAL_BASE_URL=https://help.example.com.",
+                   err=True)
+    # The index is built (when missing) by this process's app; the workers build their own
+    # app after the fork and must not inherit its database connections.
+    db.engine.dispose()
+    server.serve(create_app, ServerOptions(**{**options, "bind": tuple(options["bind"])}))
 
 
 @click.group("index")
@@ -55,6 +107,23 @@ def index_build(clean: bool) -> None:
     else:
         click.echo("Revisions not recorded: the database has no tables yet "
                    "(run 'portal db upgrade').", err=True)
+
+
+def _schema_behind() -> str | None:
+    """How the database differs from the schema this code needs, or None when it is current."""
+    migrations = current_app.extensions["migrate"].directory
+    heads = set(ScriptDirectory.from_config(_alembic_config(migrations)).get_heads())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current == heads:
+        return None
+    return "empty (no tables yet)" if not current else "not at the current schema"
+
+
+def _alembic_config(directory: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", directory)
+    return config
 
 
 def _has_revisions_table() -> bool:
@@ -307,6 +376,7 @@ def users_set_password(email: str, generate: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(serve_command)
     app.cli.add_command(users_group)
     app.cli.add_command(index_group)
     app.cli.add_command(articles_group)

@@ -105,8 +105,22 @@ class Defaults:
     RATELIMIT_VOTES = "30 per minute;300 per day"
     #: Messages a customer adds on a ticket's status page, per client address.
     RATELIMIT_TICKET_MESSAGES = "20 per hour"
-    #: Reverse proxies in front of the app that set X-Forwarded-For (0: none, trust nothing).
+    # Where the site lives (portal/deployment.py).
+    #: The public address, e.g. "https://help.example.com": the origin of every absolute link
+    #: (mails, webhooks, API answers); requests for other hosts are then refused. Empty:
+    #: links follow each request's Host header (fine on one's own machine only).
+    BASE_URL = ""
+    #: Further host names to answer besides BASE_URL's (e.g. "help.example.com,127.0.0.1").
+    TRUSTED_HOSTS = None
+    #: Cookies only over HTTPS; None: on when BASE_URL starts with https://.
+    SESSION_COOKIE_SECURE = None
+    #: Reverse proxies in front of the app trusted for each X-Forwarded-* header (0: none,
+    #: trust nothing; 1 behind one nginx that sets the header).
     PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
     #: Bearer token for GET /api/v1/reports/gaps; empty turns that endpoint off.
     REPORTS_API_TOKEN = ""
     #: A staff login lasts at most this many hours, and ends after this many idle minutes.

@@ -19,7 +19,6 @@ from flask import Flask
 from flask import current_app
 from flask import request
 from limits import parse_many
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import staff
 from .extensions import limiter
@@ -91,20 +90,14 @@ def retry_after() -> int | None:
 
 
 def init_app(app: Flask) -> None:
-    """Check the limits, trust the configured proxies, then start counting."""
+    """Check the limits, then start counting (per client address: see `deployment` for
+    the proxies trusted to name it)."""
     for setting in LIMIT_SETTINGS:
         try:
             parse_many(app.config[setting])
         except (ValueError, TypeError):
             raise ValueError(f"{setting}: cannot read the rate limit {app.config[setting]!r} "
                              f"(write e.g. '5 per hour;20 per day')") from None
-    hops = app.config["PROXY_FIX_X_FOR"]
-    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
-        raise ValueError(f"PROXY_FIX_X_FOR: expected the number of proxies (0 or more), "
-                         f"got {hops!r}")
-    if hops:
-        # Each proxy appends the address it saw; trust only as many as we run ourselves.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
     # The limiter is one per process, and Flask-Limiter keeps a key prefix read from the
     # first app's settings; read it from this app's (tests build many apps in one process).
     limiter._key_prefix = ""

@@ -12,6 +12,8 @@ from flask import Response
 from flask import g
 from flask import request
 
+from .deployment import cookie_secure
+
 COOKIE = "l0_visitor"
 MAX_AGE = 365 * 24 * 3600
 _VALID = re.compile(r"[A-Za-z0-9_-]{22,64}")
@@ -61,7 +63,7 @@ def event_context() -> dict:
 def _remember(response: Response) -> Response:
     if g.get("new_visitor"):
         response.set_cookie(COOKIE, g.visitor_id, max_age=MAX_AGE, httponly=True,
-                            samesite="Lax", secure=request.is_secure)
+                            samesite="Lax", secure=cookie_secure())
     return response
 
 

@@ -27,6 +27,7 @@ from .. import auth
 from .. import outbox
 from .. import tickets
 from ..articles import is_valid_id
+from ..deployment import external_url
 from ..extensions import db
 from ..forms import ActionForm
 from ..forms import EscalateForm
@@ -47,6 +48,7 @@ from .params import lang_arg
 from .params import text_arg
 from .public import ui_lang
 from .public import visible_categories
+from .tickets import status_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -348,8 +350,7 @@ def reply(number: str):
 
 
 def _status_link(ticket: Ticket) -> str:
-    token = tickets.grant_access(ticket)
-    return url_for("tickets.status", number=ticket.number, token=token, _external=True)
+    return status_url(ticket.number, tickets.grant_access(ticket))
 
 
 @bp.post("/tickets/<number>/status")
@@ -437,7 +438,7 @@ def link(number: str):
 
 def customer_link(article_id: str, code: str) -> str:
     """The article's address as sent to a customer, with the code that tracks its opening."""
-    return url_for("public.article", article_id=article_id, t=code, _external=True)
+    return external_url("public.article", article_id=article_id, t=code)
 
 
 @bp.get("/kb")

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import SecurityError
 
 from ..limits import retry_after
 
@@ -88,8 +89,18 @@ def respond(error: HTTPException):
     return page, code, headers
 
 
+def untrusted_host(error: SecurityError):
+    """A request for a host name this site does not serve (`TRUSTED_HOSTS`): a short plain
+    answer, since no link can be built for such a request."""
+    log.warning("refused a request for the untrusted host %r",
+                request.environ.get("HTTP_HOST", "")[:100])
+    return ("400 Bad Request: this site does not answer to that host name.\n", 400,
+            {"Content-Type": "text/plain; charset=utf-8"})
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, respond)
+    app.register_error_handler(SecurityError, untrusted_host)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

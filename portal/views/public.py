@@ -24,6 +24,7 @@ from .. import feedback
 from .. import popularity
 from .. import tracking
 from ..articles import is_valid_id
+from ..deployment import cookie_secure
 from ..extensions import csrf
 from ..extensions import db
 from ..forms import VoteForm
@@ -295,7 +296,7 @@ def language(code: str):
         abort(404)
     response = make_response(redirect(safe_next(request.args.get("next"))))
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
-                        httponly=True)
+                        httponly=True, secure=cookie_secure())
     return response
 
 

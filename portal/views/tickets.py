@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import outbox
 from .. import tickets
 from .. import tracking
+from ..deployment import external_url
 from ..extensions import db
 from ..forms import SolvedForm
 from ..forms import TicketForm
@@ -90,7 +91,8 @@ def articles_for(text: str, limit: int = SUGGESTIONS) -> list:
 
 
 def status_url(number: str, token: str) -> str:
-    return url_for("tickets.status", number=number, token=token, _external=True)
+    """The private status link of a ticket, as given to the customer."""
+    return external_url("tickets.status", number=number, token=token)
 
 
 def open_ticket(form: TicketForm, source_page: str | None) -> tickets.Created:
@@ -251,8 +253,8 @@ def add_message(number: str):
     try:
         message = tickets.add_customer_message(ticket, form.body.data)
         if ticket.assignee is not None and ticket.assignee.active:
-            tickets.queue_customer_wrote(ticket, message, url_for(
-                "agent.ticket", number=ticket.number, _anchor="conversation", _external=True))
+            tickets.queue_customer_wrote(ticket, message, external_url(
+                "agent.ticket", number=ticket.number, _anchor="conversation"))
         db.session.commit()
     except tickets.TicketError:  # the form checked the text: the ticket was closed meanwhile
         db.session.rollback()
