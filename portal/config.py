@@ -19,7 +19,11 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     SITE_NAME = "Line 0"
-    #: How customers reach the support team (phone, e-mail), shown under "Still need help?".
+    #: How customers reach the support team besides a ticket, shown under "Still need help?"
+    #: and when they may not send more tickets for a while: a phone number (a tel: link),
+    #: an e-mail address (a mailto: link) and any other text (hours, a chat).
+    SUPPORT_PHONE = ""
+    SUPPORT_EMAIL = ""
     SUPPORT_CONTACT = ""
     RESULTS_PER_PAGE = 10
     #: How often (seconds) a process looks for a newer index generation.

@@ -37,9 +37,16 @@ def _limit(setting: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
 
 
-def limit_tickets(view: Callable[P, R]) -> Callable[P, R]:
-    """Limit opening tickets (`RATELIMIT_TICKETS`)."""
-    return _limit("RATELIMIT_TICKETS")(view)
+def _ticket_created(response) -> bool:
+    """A ticket was stored: the form redirects to its status page, the API answers 201."""
+    return response.status_code in (201, 303)
+
+
+#: One count of new tickets per client address, whether they come through the form or the
+#: API; only tickets really created count, so typing mistakes cost the customer nothing.
+limit_tickets = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TICKETS"],
+                                     scope="tickets", methods=["POST"],
+                                     deduct_when=_ticket_created)
 
 
 def limit_votes(view: Callable[P, R]) -> Callable[P, R]:

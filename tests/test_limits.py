@@ -12,6 +12,10 @@ import redis
 from portal.extensions import db
 from portal.models import Vote
 
+from .test_tickets import api_ticket
+from .test_tickets import send_ticket
+from .test_tickets import stored_tickets
+
 ARTICLE = "/kb/internet/net-interneta"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOO_MANY = "You sent too many requests. Please try again in 1 minute."
@@ -157,3 +161,59 @@ def test_an_unreachable_redis_never_breaks_voting(make_app, articles_dir):
     answers = [vote().status_code for _ in range(5)]
     assert 500 not in answers
     assert answers[0] == 303  # the vote itself still counts
+
+
+# --- new tickets: one count for the form and the API, created tickets only ---------------
+
+
+@pytest.fixture
+def ticket_site(make_app, articles_dir):
+    return make_app(articles_dir, RATELIMIT_TICKETS="3 per hour",
+                    SUPPORT_PHONE="8 800 000-00-00", SUPPORT_EMAIL="support@vektor.example")
+
+
+def test_the_form_and_the_api_share_one_ticket_limit(ticket_site):
+    form, api = ticket_site.test_client(), ticket_site.test_client()
+    assert send_ticket(form).status_code == 303
+    assert api.post("/api/v1/tickets", json=api_ticket()).status_code == 201
+    assert send_ticket(form).status_code == 303
+    refused = api.post("/api/v1/tickets", json=api_ticket())
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "8 800 000-00-00" in refused.get_json()["support"]
+    assert send_ticket(form).status_code == 429
+    assert len(stored_tickets(ticket_site)) == 3
+
+
+def test_a_form_sent_back_with_mistakes_costs_nothing(ticket_site):
+    client = ticket_site.test_client()
+    for _ in range(5):
+        assert send_ticket(client, email="not an address").status_code == 400
+    assert ticket_site.test_client().post(
+        "/api/v1/tickets", json=api_ticket(email="nope")).status_code == 400
+    assert [send_ticket(client).status_code for _ in range(3)] == [303, 303, 303]
+    assert send_ticket(client).status_code == 429
+
+
+def test_over_the_limit_the_page_says_when_and_how_else_to_reach_support(ticket_site):
+    client = english_client(ticket_site)
+    for _ in range(3):
+        assert send_ticket(client).status_code == 303
+    refused = send_ticket(client, subject="Четвёртая заявка")
+    assert refused.status_code == 429
+    page = refused.get_data(as_text=True)
+    wait = int(refused.headers["Retry-After"])
+    minutes = max(1, round(wait / 60))
+    assert f"You can send this one in {minutes} minutes" in page
+    assert "Четвёртая заявка" in page  # what was typed is kept
+    assert 'href="tel:88000000000"' in page
+    assert 'href="mailto:support@vektor.example"' in page
+
+
+def test_the_russian_page_says_it_in_russian(ticket_site):
+    client = ticket_site.test_client()
+    for _ in range(3):
+        send_ticket(client)
+    page = send_ticket(client).get_data(as_text=True)
+    assert re.search(r"Отправить это обращение можно через \d+ минут", page)
+    assert "Если ждать нельзя, свяжитесь с нами напрямую:" in page

@@ -15,6 +15,7 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
 
 from ..limits import retry_after
+from .labels import support_contacts
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +48,20 @@ def _default_descriptions() -> dict[int, str]:
     }
 
 
+def wait_phrase(seconds: int) -> str:
+    """How long to wait, in words that follow "in": "5 minutes", "2 hours"."""
+    if seconds <= 90 * 60:
+        minutes = max(1, round(seconds / 60))
+        return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+    return ngettext("%(num)d hour", "%(num)d hours", round(seconds / 3600))
+
+
 def _too_many(seconds: int | None) -> str:
     """What a client that hit a rate limit reads, with when to try again if known."""
     if seconds is None:
         return _default_descriptions()[429]
-    if seconds <= 90 * 60:
-        minutes = max(1, round(seconds / 60))
-        return ngettext("You sent too many requests. Please try again in %(num)d minute.",
-                        "You sent too many requests. Please try again in %(num)d minutes.",
-                        minutes)
-    hours = round(seconds / 3600)
-    return ngettext("You sent too many requests. Please try again in %(num)d hour.",
-                    "You sent too many requests. Please try again in %(num)d hours.", hours)
+    return _("You sent too many requests. Please try again in %(wait)s.",
+             wait=wait_phrase(seconds))
 
 
 def respond(error: HTTPException):
@@ -76,7 +79,11 @@ def respond(error: HTTPException):
         # Werkzeug's stock English text: say it in the visitor's language instead.
         description = _default_descriptions().get(code, description)
     if request.path.startswith("/api/"):
-        return jsonify({"error": title, "message": description, "status": code}), code, headers
+        body = {"error": title, "message": description, "status": code}
+        if code == 429 and request.endpoint == "api.create_ticket":
+            # A widget can show how else to reach support while no ticket can be sent.
+            body["support"] = [contact.text for contact in support_contacts()]
+        return jsonify(body), code, headers
     if request.accept_mimetypes.best == "application/json":
         # A page script (e.g. "Did this help?") shows `errors`, as in its own 400 answers.
         return jsonify({"error": title, "message": description, "status": code,

@@ -1,13 +1,16 @@
 """Words for codes (roles, statuses, priorities, history entries) in the reader's language,
-and the `linkify` filter that makes links in plain-text replies clickable."""
+the `linkify` filter that makes links in plain-text replies clickable, and the support
+team's contacts as links."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 
 from flask import Flask
+from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -18,6 +21,8 @@ from ..forms import urgency_choices
 _URL = re.compile(r"https?://[^\s<>\"']+")
 #: Sentence punctuation that ends a URL typed in text rather than belonging to it.
 _TRAILING = ".,;:!?)»"
+#: Shaped like one plain address, so it can go into a mailto: link as it is.
+_ONE_ADDRESS = re.compile(r"[^@\s,;:<>()\[\]\"']+@[^@\s,;:<>()\[\]\"'?&#]+")
 
 
 def role_label(role: str) -> str:
@@ -182,7 +187,35 @@ def linkify(text: str | None) -> Markup:
     return Markup("").join(parts)
 
 
+@dataclass(frozen=True)
+class Contact:
+    """One way to reach the support team, with a link when it has one (tel:, mailto:)."""
+
+    text: str
+    href: str | None = None
+
+
+def support_contacts() -> list[Contact]:
+    """How customers reach support besides a ticket: `SUPPORT_PHONE` (a tel: link),
+    `SUPPORT_EMAIL` (a mailto: link) and the free text of `SUPPORT_CONTACT`."""
+    config = current_app.config
+    found = []
+    phone = str(config.get("SUPPORT_PHONE") or "").strip()
+    if phone:
+        digits = re.sub(r"[^0-9]", "", phone)
+        found.append(Contact(phone, f"tel:{'+' if phone.startswith('+') else ''}{digits}"
+                             if digits else None))
+    email = str(config.get("SUPPORT_EMAIL") or "").strip()
+    if email:
+        found.append(Contact(email, f"mailto:{email}" if _ONE_ADDRESS.fullmatch(email) else None))
+    other = str(config.get("SUPPORT_CONTACT") or "").strip()
+    if other:
+        found.append(Contact(other))
+    return found
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(support_contacts=support_contacts)
     app.jinja_env.filters.update(linkify=linkify, isodatetime=isodatetime, fromjson=fromjson)
     app.jinja_env.globals.update(
         role_label=role_label, staff_status=staff_status, priority_label=priority_label,

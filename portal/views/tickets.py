@@ -39,6 +39,7 @@ from ..search import suggest as run_suggest
 from ..service_hours import calendar
 from ..visitors import visitor_id
 from .errors import respond
+from .errors import wait_phrase
 from .params import text_arg
 from .public import safe_next
 from .public import ui_lang
@@ -168,9 +169,10 @@ def new():
     return redirect(status_url(created.ticket.number, created.token), code=303)
 
 
-def render_new(form: TicketForm, status: int = 200):
+def render_new(form: TicketForm, status: int = 200, limited: bool = False):
     suggestions = articles_for(form.subject.data or "", 3) if request.method == "GET" else []
-    return render_template("tickets/new.html", form=form, suggestions=suggestions), status
+    return render_template("tickets/new.html", form=form, suggestions=suggestions,
+                           limited=limited), status
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -178,12 +180,16 @@ def too_many(error: RateLimitExceeded):
     """Over the limit: say so, with everything the customer typed still in the form."""
     wait = retry_after()
     headers = {"Retry-After": str(wait)} if wait else {}
-    message = _("You have sent several requests in a short time. Please wait a while and "
-                "send this one again; what you typed is kept.")
+    if wait:
+        message = _("You have sent several requests in a short time. You can send this one "
+                    "in %(wait)s; what you typed is kept.", wait=wait_phrase(wait))
+    else:
+        message = _("You have sent several requests in a short time. Please wait a while and "
+                    "send this one again; what you typed is kept.")
     if request.endpoint == "tickets.new":
         form = new_form()
         form.form_errors.append(message)
-        page, _status = render_new(form)
+        page, _status = render_new(form, limited=True)
         return page, 429, headers
     if request.endpoint == "tickets.add_message":
         form = TicketMessageForm()
