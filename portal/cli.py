@@ -361,16 +361,24 @@ def users_enable(email: str) -> None:
 @click.argument("email")
 @click.option("--generate-password", "generate", is_flag=True,
               help="Generate a password and print it once instead of asking for one.")
+@click.option("--revoke-tokens", is_flag=True,
+              help="Also end the account's API tokens (after a suspected compromise).")
 @with_appcontext
-def users_set_password(email: str, generate: bool) -> None:
-    """Give an account a new password; every open session of it ends."""
+def users_set_password(email: str, generate: bool, revoke_tokens: bool) -> None:
+    """Give an account a new password; every open session of it ends (and with
+    --revoke-tokens its API tokens)."""
     user = _user(email)
     password, generated = _new_password(user.email, generate)
     try:
-        staff.set_password(user, password)
+        live = staff.set_password(user, password, revoke_tokens=revoke_tokens)
     except staff.StaffError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"New password set for {user.email}; its sessions have ended.")
+    ended = "its sessions and API tokens have ended" if revoke_tokens else \
+        "its sessions have ended"
+    click.echo(f"New password set for {user.email}; {ended}.")
+    if live:
+        click.echo(f"{live} API token(s) of this account still work; if the password may "
+                   f"have leaked, run this again with --revoke-tokens.", err=True)
     if generated:
         click.echo(f"Password (shown only now): {password}")
 

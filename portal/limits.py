@@ -60,8 +60,9 @@ def limit_ticket_messages(view: Callable[P, R]) -> Callable[P, R]:
 
 
 def _failed(response) -> bool:
-    """A login attempt that did not log anyone in (a successful one redirects)."""
-    return response.status_code not in (302, 303)
+    """A login attempt that did not log anyone in (a successful one redirects); one the
+    database could not answer (503) is no guess and does not count."""
+    return response.status_code not in (302, 303, 503)
 
 
 def _account_key() -> str:

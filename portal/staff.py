@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
@@ -20,6 +22,8 @@ from .extensions import db
 from .models import ApiToken
 from .models import StaffSession
 from .models import StaffUser
+
+log = logging.getLogger(__name__)
 
 #: agent (line 1), engineer (line 2), expert (line 3), admin.
 ROLES = ("agent", "engineer", "expert", "admin")
@@ -96,12 +100,19 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def set_password(user: StaffUser, password: str) -> None:
-    """A new password; every open session of the account ends."""
+def set_password(user: StaffUser, password: str, revoke_tokens: bool = False) -> int:
+    """A new password; every open session of the account ends, and with `revoke_tokens`
+    its API tokens too (after a suspected compromise: whoever had the password may have
+    made one). Returns how many live API tokens the account keeps."""
     check_password(password, user.email)
     user.password_hash = generate_password_hash(password)
     revoke_sessions(user)
+    if revoke_tokens:
+        db.session.execute(update(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=_now()))
     db.session.commit()
+    return len([t for t in tokens_of(user) if t.revoked_at is None])
 
 
 def disable_user(user: StaffUser) -> None:
@@ -163,10 +174,11 @@ def session_user(token: str, lifetime: dt.timedelta, idle: dt.timedelta) -> Staf
     if (session is None or session.revoked_at is not None or not session.user.active
             or now - session.created_at > lifetime or now - session.last_seen_at > idle):
         return None
+    user = session.user
     if now - session.last_seen_at > SEEN_EVERY:
         session.last_seen_at = now
-        db.session.commit()
-    return session.user
+        _note_use()
+    return user
 
 
 def close_session(token: str) -> None:
@@ -228,7 +240,19 @@ def token_user(secret: str) -> StaffUser | None:
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = _now()
+    user = token.user
     if token.last_used_at is None or now - token.last_used_at > SEEN_EVERY:
         token.last_used_at = now
+        _note_use()
+    return user
+
+
+def _note_use() -> None:
+    """Store when a session or token was last used. Only a note: a database that cannot
+    take the write right now (locked, read-only) must not turn away who is asking."""
+    try:
         db.session.commit()
-    return token.user
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        log.warning("could not note the use of a login or token: %s",
+                    str(error).splitlines()[0])

@@ -7,6 +7,7 @@ import html
 import os
 import re
 import select
+import sqlite3
 import subprocess
 import sys
 import time
@@ -414,6 +415,49 @@ def test_a_disabled_accounts_api_tokens_stop_working(app):
     assert api.get("/api/v1/reports/gaps", headers=bearer(secret)).status_code == 401
     assert api.get("/api/v1/search", query_string={"q": "роутер"},
                    headers=bearer(secret)).status_code == 401
+
+
+def test_a_new_password_keeps_api_tokens_unless_told_to_end_them(app):
+    make_staff(app, "expert", EMAIL)
+    _, kept = api_token(app, EMAIL, "Helpdesk")
+    api = app.test_client()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "set-password", "--generate-password", EMAIL])
+    assert result.exit_code == 0
+    assert "1 API token(s) of this account still work" in result.output
+    assert "--revoke-tokens" in result.output
+    assert api.get("/api/v1/reports/gaps", headers=bearer(kept)).status_code == 200
+
+    result = runner.invoke(args=["users", "set-password", "--generate-password",
+                                 "--revoke-tokens", EMAIL])
+    assert result.exit_code == 0
+    assert "its sessions and API tokens have ended" in result.output
+    assert "still work" not in result.output
+    assert api.get("/api/v1/reports/gaps", headers=bearer(kept)).status_code == 401
+    _, fresh = api_token(app, EMAIL, "New helpdesk")  # a token made afterwards works
+    assert api.get("/api/v1/reports/gaps", headers=bearer(fresh)).status_code == 200
+
+
+def test_logging_in_while_the_database_is_locked_says_so(make_app, articles_dir, tmp_path):
+    app = make_app(articles_dir, RATELIMIT_LOGIN_ACCOUNT="1 per minute")
+    make_staff(app, "agent", EMAIL)
+    client = app.test_client()
+    client.set_cookie("ui_lang", "en")
+    page_token = form_token(client)
+    holder = sqlite3.connect(tmp_path / "portal.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        response = client.post("/login", data={"email": EMAIL, "password": PASSWORD,
+                                                "csrf_token": page_token})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "Logging in is not possible right now" in page
+    assert f'value="{EMAIL}"' in page
+    # Once the lock is gone the same login works, and the refusal cost no login attempt.
+    assert log_in(client, EMAIL).status_code == 303
 
 
 def test_a_token_revoked_on_the_page_stops_working(app):

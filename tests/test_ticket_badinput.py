@@ -3,10 +3,15 @@ with a clear message; never a 500, never script on the status page."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from markupsafe import escape
 
 from portal.forms import clean_text
@@ -164,3 +169,70 @@ def test_status_pages_of_hostile_tickets_keep_newlines_as_text(site):
     url = response.get_json()["status_url"]
     page = client.get(url.split("localhost", 1)[1]).get_data(as_text=True)
     assert re.search(r"строка 1\n&lt;b&gt;строка 2&lt;/b&gt;\nстрока 3", page)
+
+
+# --- JSON bodies: bounded in size and depth ------------------------------------------------
+
+DEEP_ARRAY = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(("body", "status", "words"), [
+    (DEEP_ARRAY, 400, "nested more than 20 levels"),
+    ('{"subject": ' + "[" * 30 + "]" * 30 + "}", 400, "nested more than 20 levels"),
+    ('{"subject": "' + "x" * 300_000 + '"}', 413, "larger than 256 KB"),
+    ('{"subject": "Роутер', 400, "not valid JSON"),
+    ("", 400, "not valid JSON"),
+])
+def test_hostile_json_gets_a_clear_answer(site, body, status, words):
+    client = site.test_client()
+    client.set_cookie("ui_lang", "en")
+    response = client.post("/api/v1/tickets", data=body, content_type="application/json")
+    assert response.status_code == status
+    answer = response.get_json()
+    assert words in answer.get("message", "") + json.dumps(answer.get("errors", {}))
+
+
+def test_a_ticket_at_every_field_limit_in_escaped_cyrillic_is_accepted(site):
+    longest = api_ticket(subject="ж" * 200, name="ж" * 200, description="ж" * 10_000,
+                         error_text="ж" * 5000, version="ж" * 100, os="ж" * 100)
+    body = json.dumps(longest)  # ensure_ascii: six bytes a letter
+    assert len(body) > 90_000
+    response = site.test_client().post("/api/v1/tickets", data=body,
+                                       content_type="application/json")
+    assert response.status_code == 201
+
+
+def test_a_lone_surrogate_in_the_json_is_refused_or_kept_never_a_500(site):
+    body = json.dumps(api_ticket(subject="@@ Роутер"), ensure_ascii=False)
+    body = body.replace("@@", "\\ud800", 1)
+    assert "\\ud800 Роутер" in body
+    response = site.test_client().post("/api/v1/tickets", data=body,
+                                       content_type="application/json")
+    assert response.status_code in (201, 400)
+
+
+def test_the_staff_api_bounds_json_the_same_way(site):
+    response = site.test_client().post("/api/v1/tickets/INC-000001/links", data=DEEP_ARRAY,
+                                       content_type="application/json",
+                                       headers={"Authorization": "Bearer l0_nothing"})
+    assert response.status_code in (400, 401)
+    assert response.status_code != 500
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                 max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(json_values, st.dictionaries(
+    st.sampled_from(["name", "email", "subject", "description", "urgency", "occurred_at",
+                     "category", "os"]), json_values, max_size=8)))
+def test_any_json_body_is_answered_without_a_server_error(site, body):
+    response = site.test_client().post("/api/v1/tickets", data=json.dumps(body),
+                                       content_type="application/json")
+    assert response.status_code in (201, 400), (response.status_code, body)
+    assert response.is_json

@@ -40,6 +40,7 @@ from ..visitors import known_visitor
 from .agent import customer_link
 from .params import category_arg
 from .params import int_arg
+from .params import json_body
 from .params import lang_arg
 from .params import text_arg
 from .public import raw_path_is_plain
@@ -145,9 +146,7 @@ TICKET_FIELDS = ("name", "email", "subject", "description", "category", "version
 def create_ticket():
     """Open a ticket from a widget: the form's fields as JSON, the same validation; the trail
     of the visitor cookie sent along is attached. Answers `{"number", "status_url"}`."""
-    if not request.is_json:
-        abort(415, _("Send the ticket as JSON (Content-Type: application/json)."))
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         abort(400, _("The body must be a JSON object."))
     errors = {key: [_("Must be text.")] for key, value in body.items()
@@ -212,7 +211,7 @@ def ticket(number: str):
 def link_article(number: str):
     """An agent in an outside helpdesk linked an article in a reply: record it, and answer
     the tracked link to send (`{"article": "<id>"}` in, `{"article", "title", "url"}` out)."""
-    body = request.get_json(silent=True) if request.is_json else None
+    body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("article"), str):
         abort(400, _("Send {\"article\": \"<article id>\"} as JSON."))
     found = db.session.scalar(select(Ticket).where(Ticket.number == number[:32]))

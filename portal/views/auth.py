@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint
 from flask import abort
 from flask import flash
@@ -11,15 +13,18 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import auth
 from .. import staff
+from ..extensions import db
 from ..forms import ActionForm
 from ..forms import LoginForm
 from ..forms import TokenForm
 from ..limits import limit_login
 from .public import safe_next
 
+log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 
@@ -34,9 +39,17 @@ def login():
     """The staff login page; `next` may only lead to a page of this site."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = staff.authenticate(form.email.data, form.password.data)
+        try:
+            user = staff.authenticate(form.email.data, form.password.data)
+            if user is not None:
+                auth.log_in(user)
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("could not log a staff member in")
+            form.form_errors.append(_("Logging in is not possible right now. Please try "
+                                      "again in a minute."))
+            return render_template("auth/login.html", form=form), 503
         if user is not None:
-            auth.log_in(user)
             target = safe_next(form.next.data, fallback=home_of(user))
             return redirect(target, code=303)
         form.form_errors.append(_("Wrong e-mail or password, or the account is disabled."))
