@@ -1,9 +1,13 @@
 """Server processes of their own, for tests about several processes on one site: the portal
-served by a separate Python process on a free port, and a small cookie-keeping HTTP client.
+served by a separate Python process on a free port, the production server (`portal serve`)
+as a user starts it, and a small cookie-keeping HTTP client.
 
     with PortalProcess(app.config) as server:
         visitor = Browser(server.url)
         status, page = visitor.get("/search?q=...")
+
+    with ServedPortal(app.config, workers=2) as served:   # gunicorn, settings as PORTAL_*
+        status, page = Browser(served.url).get("/")
 
 Run as `python -m tests.processes` (settings as JSON in L0_SETTINGS) it is that process.
 """
@@ -13,8 +17,12 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -71,6 +79,97 @@ class PortalProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+#: App settings and the environment variables `portal serve` reads them from.
+SERVE_ENVIRONMENT = {"ARTICLES_DIR": "PORTAL_ARTICLES_DIR", "INDEX_DIR": "PORTAL_INDEX_DIR",
+                     "SECRET_KEY": "PORTAL_SECRET_KEY",
+                     "SQLALCHEMY_DATABASE_URI": "DATABASE_URL"}
+
+
+class ServedPortal:
+    """`portal serve` in a child process, configured through the environment as in
+    production; its output is collected in `log` (the server's log and the access log)."""
+
+    def __init__(self, config, *args: str, **settings) -> None:
+        self.env = {key: value for key, value in os.environ.items()
+                    if not key.startswith("PORTAL_") and key != "DATABASE_URL"}
+        for setting, variable in SERVE_ENVIRONMENT.items():
+            self.env[variable] = str(config[setting])
+        self.env.update({f"PORTAL_{key}": str(value) for key, value in settings.items()})
+        self.args = args
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self._collector: threading.Thread | None = None
+        self.lines: list[str] = []
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def start(self, timeout: float = 60) -> ServedPortal:
+        command = [sys.executable, "-c", "from portal.cli import main; main()", "serve",
+                   "--bind", f"127.0.0.1:{self.port}", *self.args]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._collector = threading.Thread(target=self._collect, daemon=True)
+        self._collector.start()
+        deadline = time.monotonic() + timeout
+        while not self.listening():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"portal serve did not start:\n{self.log[-3000:]}")
+            time.sleep(0.1)
+        return self
+
+    def listening(self) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def signal(self, number: int) -> None:
+        """Send a signal to the main (arbiter) process."""
+        self.process.send_signal(number)
+
+    def wait_for_log(self, text: str, count: int = 1, timeout: float = 30) -> bool:
+        """Whether `text` appeared `count` times in the output within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.log.count(text) < count:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def stop(self) -> int | None:
+        """Stop gracefully (TERM); the exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._collector.join(10)
+        self.process.stdout.close()
+        return self.process.returncode
+
+    def _collect(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def __enter__(self) -> ServedPortal:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class Browser:
