@@ -338,14 +338,16 @@ def _send_mail(claim: _Claim, payload: dict) -> None:
     mail = _build_mail(claim, payload, sender)
     port = int(_number("MAIL_PORT", 25))
     timeout = _number("MAIL_TIMEOUT", 10)
-    context = ssl.create_default_context()
     use_ssl = _flag("MAIL_USE_SSL")
+    use_tls = _flag("MAIL_USE_TLS") and not use_ssl
+    # Made only when used: loading the system's certificates costs about 50 ms a mail.
+    context = ssl.create_default_context() if use_ssl or use_tls else None
     if use_ssl:
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
     else:
         smtp = smtplib.SMTP(server, port, timeout=timeout)
     with smtp:
-        if _flag("MAIL_USE_TLS") and not use_ssl:
+        if use_tls:
             smtp.starttls(context=context)
         if _text("MAIL_USERNAME"):
             smtp.login(_text("MAIL_USERNAME"), _text("MAIL_PASSWORD"))
