@@ -14,6 +14,7 @@ the receiver recognise a repeat.
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -30,11 +31,12 @@ import urllib.request
 import weakref
 from dataclasses import dataclass
 from dataclasses import field
+from email.headerregistry import Address
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from email.utils import format_datetime
-from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -65,6 +67,25 @@ EVENT_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}\Z")
 #: Non-ASCII text is sent base64-encoded, so a server without 8BITMIME gets it intact.
 MAIL_POLICY = default_policy.clone(cte_type="7bit")
 _HEADERS = HeaderRegistry()
+#: The only headers a mail goes out with (one with an HTML part has no top-level
+#: Content-Transfer-Encoding).
+MAIL_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "Content-Type",
+                "Content-Transfer-Encoding", "MIME-Version")
+#: The longest subject, and the longest display name of an address, in characters.
+SUBJECT_LIMIT = 200
+NAME_LIMIT = 100
+#: Of a header value, only this many times its limit is read: more could not fit decoded.
+_READ_FACTOR = 12
+#: Text encoded more than this many times over is not unwrapped further (see header_text).
+_DECODE_ROUNDS = 4
+#: A cut moves back to the end of a word at most this far; a longer word is cut inside.
+_WORD_REACH = 20
+#: An RFC 2047 encoded word: =?charset?q-or-b?text?= (the text is printable ASCII but "?").
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([qQbB])\?([!->@-~]*)\?=")
+#: Format characters kept: the joiners are part of how some scripts and emoji are written.
+_JOINERS = frozenset("\u200c\u200d")
+#: What makes a display name read as something else: RFC 5322 specials but the dot.
+_NAME_SPECIALS = str.maketrans(dict.fromkeys('"(),:;<>@[\\]', " "))
 
 
 class OutboxError(ValueError):
@@ -160,6 +181,7 @@ def queue_mail(to: str, subject: str, text: str, ticket_id: int | None = None,
     MAIL_SERVER. A line break in the address or subject raises OutboxError either way."""
     to = _one_address(to)
     _refuse_line_breaks("subject", subject)
+    subject = header_text(subject, SUBJECT_LIMIT)
     if not isinstance(text, str) or not isinstance(html, str | None):
         raise OutboxError("the text and html of a mail must be text")
     if not mail_enabled():
@@ -205,8 +227,18 @@ def _refuse_line_breaks(what: str, value: str) -> None:
 
 
 def _one_address(value: str) -> str:
-    """`value` if it is exactly one e-mail address (a display name is allowed)."""
+    """`value` if it is exactly one e-mail address (a display name is allowed), written
+    the safe way: display name made header text, comments and groups dropped."""
+    return str(_address(value))
+
+
+def _address(value: str) -> Address:
+    """The one e-mail address in `value`, with its display name made header text."""
     _refuse_line_breaks("address", value)
+    # The email library decodes an encoded word even inside an address ("=?utf-8?q?a=2C_b?=
+    # @x" is read as two), and no mailbox needs one: refuse rather than guess.
+    if "=?" in value:
+        raise OutboxError(f"an encoded word (=?...?=) in an address: {value!r}")
     try:
         header = _HEADERS("To", value)
         addresses = header.addresses
@@ -215,7 +247,98 @@ def _one_address(value: str) -> str:
     if (header is None or header.defects or len(addresses) != 1
             or not addresses[0].username or not addresses[0].domain):
         raise OutboxError(f"not one e-mail address: {value!r}")
-    return value.strip()
+    if any(unicodedata.category(char) in ("Cf", "Cs") for char in addresses[0].addr_spec):
+        raise OutboxError(f"an invisible character in an address: {value!r}")
+    # A display name never carries address syntax: the library drops the quotes of a long
+    # quoted name when it folds the line, and "Ivanov, Petr" would then read as two names.
+    name = " ".join(header_text(addresses[0].display_name, NAME_LIMIT)
+                    .translate(_NAME_SPECIALS).split())
+    try:
+        return Address(name, addr_spec=addresses[0].addr_spec)
+    except (ValueError, IndexError):  # an addr-spec only the lenient first parse accepted
+        raise OutboxError(f"not one e-mail address: {value!r}") from None
+
+
+def header_text(value: str, limit: int = SUBJECT_LIMIT) -> str:
+    """`value` made safe for a mail header: decoded, one line, no control, at most `limit`."""
+    if not isinstance(value, str):
+        raise OutboxError("a header must be text")
+    text = _one_line(value[:limit * _READ_FACTOR])
+    # Decoded first, so what an encoded word hides is cleaned like the rest; text encoded
+    # again inside an encoded word is unwrapped too, a few times over at most.
+    for _round in range(_DECODE_ROUNDS):
+        decoded = _one_line(_decode_words(text))
+        if decoded == text:
+            break
+        text = decoded
+    # Whatever still starts like an encoded word (malformed, nested deeper, or a form only some
+    # readers decode) is broken up, so neither the email library nor a mail reader decodes it
+    # into anything else. A reader sees "= ?" where the text had "=?".
+    return _shorten(text.replace("=?", "= ?"), limit)
+
+
+def _one_line(text: str) -> str:
+    """Line breaks and controls as spaces, invisible format characters gone, spaces collapsed."""
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+        elif category not in ("Cf", "Cs") or char in _JOINERS:
+            kept.append(char)
+    return " ".join("".join(kept).split())
+
+
+def _decode_words(text: str) -> str:
+    """`text` with its RFC 2047 encoded words decoded; a word that does not decode stays."""
+    parts = []
+    end = 0
+    after_word = False
+    for match in _ENCODED_WORD.finditer(text):
+        between = text[end:match.start()]
+        decoded = _decode_word(*match.groups())
+        if decoded is None:
+            parts.append(text[end:match.end()])
+            after_word = False
+        else:
+            # Space between two encoded words is not text (RFC 2047): a word split in two.
+            if not (after_word and between.isspace()):
+                parts.append(between)
+            parts.append(decoded)
+            after_word = True
+        end = match.end()
+    parts.append(text[end:])
+    return "".join(parts)
+
+
+def _decode_word(charset: str, encoding: str, data: str) -> str | None:
+    """The text of one encoded word; None when its data is not valid Q or base64."""
+    try:
+        if encoding in "qQ":
+            raw = binascii.a2b_qp(data, header=True)
+        else:
+            raw = binascii.a2b_base64(data + "=" * (-len(data) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    codec = charset.partition("*")[0]  # RFC 2231 may add a language: "utf-8*ru"
+    try:
+        return raw.decode(codec, "replace")
+    except Exception:  # unknown charset, or a codec that fails in its own way
+        return raw.decode("utf-8", "replace")
+
+
+def _shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis, between words when one ends near."""
+    if len(text) <= limit:
+        return text
+    cut = limit - 1
+    space = text.rfind(" ", 0, cut + 1)
+    if space > cut - _WORD_REACH:
+        cut = space
+    # A letter keeps its accents: never cut before a combining mark.
+    while cut > 0 and unicodedata.combining(text[cut]):
+        cut -= 1
+    return text[:cut].rstrip() + "\u2026"
 
 
 # --- delivery -------------------------------------------------------------------------------
@@ -351,23 +474,90 @@ def _send_mail(claim: _Claim, payload: dict) -> None:
             smtp.starttls(context=context)
         if _text("MAIL_USERNAME"):
             smtp.login(_text("MAIL_USERNAME"), _text("MAIL_PASSWORD"))
-        smtp.send_message(mail)
+        options: tuple[str, ...] = ()
+        if mail.international:
+            smtp.ehlo_or_helo_if_needed()
+            if not smtp.has_extn("smtputf8"):
+                raise DeliveryError("the address is not ASCII and the mail server does not "
+                                    "accept SMTPUTF8")
+            options = ("SMTPUTF8", "BODY=8BITMIME")
+        # The envelope names the one recipient, and the bytes are those checked above: the
+        # server gets neither a recipient nor a header that the checks did not see.
+        smtp.sendmail(mail.sender, [mail.recipient], mail.data, options)
 
 
-def _build_mail(claim: _Claim, payload: dict, sender: str) -> EmailMessage:
+@dataclass(frozen=True)
+class _Mail:
+    """A mail ready to send: its envelope and the exact bytes that go out."""
+
+    sender: str
+    recipient: str
+    data: bytes
+    international: bool
+
+
+def _build_mail(claim: _Claim, payload: dict, sender: str) -> _Mail:
+    """The mail of `payload`, every header made safe again (a row queued by older code may hold
+    anything) and checked by reading the bytes back as a receiver will."""
+    try:
+        from_address = _address(sender)
+    except OutboxError as exc:
+        raise DeliveryError(f"MAIL_SENDER: {exc}") from None
+    try:
+        to_address = _address(payload["to"])
+    except OutboxError as exc:
+        raise DeliveryError(str(exc), permanent=True) from None
+    try:
+        subject = header_text(payload["subject"], SUBJECT_LIMIT)
+    except OutboxError as exc:
+        raise DeliveryError(str(exc), permanent=True) from None
     mail = EmailMessage(policy=MAIL_POLICY)
-    mail["From"] = sender
-    mail["To"] = payload["to"]
-    mail["Subject"] = payload["subject"]
+    mail["From"] = str(from_address)
+    mail["To"] = str(to_address)
+    mail["Subject"] = subject
     mail["Date"] = format_datetime(_now())
     # The same id on every attempt, so a receiver can drop a repeat.
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     stamp = int(claim.created_at.timestamp())
-    mail["Message-ID"] = f"<outbox.{claim.id}.{stamp}@{domain}>"
+    mail["Message-ID"] = f"<outbox.{claim.id}.{stamp}@{from_address.domain or 'localhost'}>"
     mail.set_content(payload["text"])
     if payload.get("html"):
         mail.add_alternative(payload["html"], subtype="html")
-    return mail
+    international = not (from_address.addr_spec + to_address.addr_spec).isascii()
+    policy = MAIL_POLICY.clone(linesep="\r\n", utf8=international)
+    data = mail.as_bytes(policy=policy)
+    _check_headers(data, mail, from_address, to_address, subject)
+    return _Mail(from_address.addr_spec, to_address.addr_spec, data, international)
+
+
+def _check_headers(data: bytes, mail: EmailMessage, sender: Address, to: Address,
+                   subject: str) -> None:
+    """Refuse to send unless `data`, read back, has exactly the headers that `mail` was given,
+    one sender, one recipient and the subject as meant: the email library has written headers
+    other than it was told (CVE-2024-6923), and this check holds whatever version runs."""
+    back = BytesHeaderParser(policy=default_policy).parsebytes(data)
+    names = [name.lower() for name in back]
+    meant = [name.lower() for name in mail]
+    problem = None
+    if names != meant or not set(names) <= {name.lower() for name in MAIL_HEADERS}:
+        problem = f"headers {back.keys()} instead of {mail.keys()}"
+    elif _mailboxes(back["From"]) != [sender.addr_spec]:
+        problem = f"sender {str(back['From'])!r} instead of {sender.addr_spec!r}"
+    elif _mailboxes(back["To"]) != [to.addr_spec]:
+        problem = f"recipients {str(back['To'])!r} instead of {to.addr_spec!r}"
+    elif _letters(str(back["Subject"])) != _letters(subject):
+        # Compared without spaces: a long word the library had to fold may come back split.
+        problem = f"subject {str(back['Subject'])!r} instead of {subject!r}"
+    if problem is not None:
+        raise DeliveryError(f"the mail would not arrive as built: {problem}", permanent=True)
+
+
+def _mailboxes(header) -> list[str]:
+    """The addresses an address header holds, groups and all, as a receiver reads them."""
+    return [address.addr_spec for group in header.groups for address in group.addresses]
+
+
+def _letters(text: str) -> str:
+    return "".join(text.split())
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -65,7 +65,7 @@ def _mail(ticket: Ticket, to: str, subject: str, text: str) -> None:
     """Queue a mail about `ticket`. An address the form accepted but mail cannot carry is
     logged and skipped: the ticket and its change still count."""
     try:
-        outbox.queue_mail(to, " ".join(subject.split()), text, ticket_id=ticket.id)
+        outbox.queue_mail(to, outbox.header_text(subject), text, ticket_id=ticket.id)
     except outbox.OutboxError:
         log.warning("ticket %s: no mail for this address", ticket.number)
 
@@ -75,7 +75,7 @@ def queue_created(ticket: Ticket, status_url: str) -> None:
     with force_locale(ticket.lang):
         due_text = due_phrase(ticket.answer_due_at, ticket.created_at)
         subject = _("Your request %(number)s: %(subject)s", number=ticket.number,
-                    subject=ticket.subject)
+                    subject=outbox.header_text(ticket.subject))
         text = render_template("mail/ticket_created.txt", ticket=ticket, status_url=status_url,
                                due_text=due_text)
     _mail(ticket, ticket.email, subject, text)
@@ -87,7 +87,7 @@ def queue_reply(ticket: Ticket, message: TicketMessage, status_url: str) -> None
     """Mail a public reply to the customer, with a link to the ticket's status page."""
     with force_locale(ticket.lang):
         subject = _("Re: your request %(number)s: %(subject)s", number=ticket.number,
-                    subject=ticket.subject)
+                    subject=outbox.header_text(ticket.subject))
         text = render_template("mail/ticket_reply.txt", ticket=ticket, message=message,
                                status_url=status_url)
     _mail(ticket, ticket.email, subject, text)
