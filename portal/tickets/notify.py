@@ -75,7 +75,7 @@ def queue_created(ticket: Ticket, status_url: str) -> None:
     with force_locale(ticket.lang):
         due_text = due_phrase(ticket.answer_due_at, ticket.created_at)
         subject = _("Your request %(number)s: %(subject)s", number=ticket.number,
-                    subject=outbox.header_text(ticket.subject))
+                    subject=ticket.subject)
         text = render_template("mail/ticket_created.txt", ticket=ticket, status_url=status_url,
                                due_text=due_text)
     _mail(ticket, ticket.email, subject, text)
@@ -87,7 +87,7 @@ def queue_reply(ticket: Ticket, message: TicketMessage, status_url: str) -> None
     """Mail a public reply to the customer, with a link to the ticket's status page."""
     with force_locale(ticket.lang):
         subject = _("Re: your request %(number)s: %(subject)s", number=ticket.number,
-                    subject=outbox.header_text(ticket.subject))
+                    subject=ticket.subject)
         text = render_template("mail/ticket_reply.txt", ticket=ticket, message=message,
                                status_url=status_url)
     _mail(ticket, ticket.email, subject, text)
