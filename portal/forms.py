@@ -99,6 +99,13 @@ class NotInTheFuture:
             raise ValidationError(_l("This date is too far in the past."))
 
 
+def no_encoded_word(form, field) -> None:
+    """Refuse an address holding an RFC 2047 encoded word ("=?utf-8?q?...?="): no mailbox
+    needs one, and mail cannot be sent to it safely (the outbox refuses it)."""
+    if field.data and "=?" in field.data:
+        raise ValidationError(_l("This does not look like an e-mail address."))
+
+
 class TicketForm(FlaskForm):
     """"Still need help?": what line 1 needs to answer without asking again."""
 
@@ -106,6 +113,7 @@ class TicketForm(FlaskForm):
                        validators=[DataRequired(_l("Tell us your name.")), Length(max=200)])
     email = EmailField(_l("E-mail"), filters=[clean_text], validators=[
         DataRequired(_l("We need your e-mail to answer you.")), Length(max=320),
+        no_encoded_word,
         Email(_l("This does not look like an e-mail address."), check_deliverability=False,
               allow_smtputf8=True)])
     subject = StringField(_l("Subject"), filters=[clean_text], validators=[

@@ -159,7 +159,8 @@ NAMES = {
     "name-u2028": "Ivan\u2028Bcc: attacker@evil.example",
 }
 
-#: Addresses: refused by the form, or accepted and then only ever mailed as typed.
+#: Addresses: refused by the form (every one with an encoded word), or accepted and then only
+#: ever mailed as typed.
 ADDRESSES = {
     "email-q-comma": "=?utf-8?q?a=2C_attacker=40evil.example?=@example.com",
     "email-b-comma": "=?utf-8?b?YSwgYXR0YWNrZXJAZXZpbC5leGFtcGxl?=@example.com",
@@ -432,10 +433,9 @@ def test_an_address_is_refused_or_mailed_only_as_typed(site, mail_server, way_in
     assert status in (201, 303, 400)
     for mail in received.mails():
         check_mail(mail, typed, created_subject(number))
-    if "=?" in typed and status != 400:
-        # An address hiding an encoded word gets no mail at all, but the ticket still counts.
-        assert received.mails() == []
-        assert number
+    if "=?" in typed:
+        # No mailbox needs an encoded word: the customer is told, instead of never hearing back.
+        assert status == 400
 
 
 # --- the outbox itself ----------------------------------------------------------------------
