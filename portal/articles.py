@@ -20,13 +20,21 @@ from dataclasses import field
 from html.parser import HTMLParser
 from pathlib import Path
 
-import frontmatter
 import markdown
 import nh3
 import yaml
 from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.toc import TocExtension
 from markdown.extensions.toc import slugify_unicode
+from yaml.composer import Composer
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
+from yaml.constructor import SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.reader import ReaderError
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,14 @@ KNOWN_KEYS = {
 MAX_BODY_BYTES = 512 * 1024
 #: Deeper nesting of lists or quotes than this is refused (Markdown recursion).
 MAX_NESTING = 40
+#: Bounds on a YAML document (front matter or a settings file). The parser recurses once
+#: per level of nesting, aliases let a few lines stand for millions of values, and Python
+#: refuses to print an integer of 4,300 digits: beyond these, the file is refused.
+MAX_YAML_DEPTH = 20
+MAX_YAML_VALUES = 100_000
+MAX_NUMBER_CHARS = 100
+#: The editor offers 1 to 3650 days; a longer interval is a typo, not a plan.
+MAX_REVIEW_DAYS = 3650
 
 ID_SEGMENT = re.compile(r"[a-z0-9][a-z0-9_-]*")
 CATEGORY_FILE = "_category.yml"
@@ -173,44 +189,253 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha1(RENDER_VERSION.encode() + b"\0" + data).hexdigest()
 
 
+# --- reading one file safely ---------------------------------------------------------------
+
+@contextlib.contextmanager
+def reading(rel: str) -> Iterator[None]:
+    """Turn any failure inside the block into an `ArticleError` of the file `rel`, logged."""
+    try:
+        yield
+    except ArticleError:
+        raise
+    except Exception as exc:
+        # Whatever one file makes the code below trip over (a bug, an odd byte, a file
+        # gone since it was listed) is that file's problem: the other files go on.
+        log.warning("%s could not be read", rel, exc_info=exc)
+        raise ArticleError([Problem(rel, 1, f"could not be read: {type(exc).__name__}: "
+                                            f"{_cut(str(exc))}")]) from exc
+
+
+def _short(value: object) -> str:
+    """A value as a problem message quotes it: text in quotes, on one line, cut short."""
+    quoted = isinstance(value, str) or not isinstance(value, (int, float, dt.date))
+    return _cut(repr(value) if quoted else str(value), 60)
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    """One line of at most `limit` characters: a problem is one line of the output."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """What `read_yaml` read: the data, and the file lines where each top-level key and
+    each item of a top-level list start."""
+
+    data: object
+    lines: dict = field(default_factory=dict)
+    items: dict = field(default_factory=dict)
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+try:
+    from yaml._yaml import CParser as _EventParser
+except ImportError:  # PyYAML built without libyaml: the same events, parsed in Python
+
+    class _EventParser(Reader, Scanner, Parser):
+        def __init__(self, text: str):
+            Reader.__init__(self, text)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+
+class _BoundedLoader(Composer, _EventParser, SafeConstructor, Resolver):
+    """PyYAML's safe loader (no Python objects) that refuses, at the node where they
+    happen: nesting deeper than MAX_YAML_DEPTH (before the composer recurses into it),
+    aliases that repeat more than MAX_YAML_VALUES values or refer to their own
+    collection, numbers longer than MAX_NUMBER_CHARS, and keys given twice.
+
+    libyaml parses the text into events when it is there (four times faster than
+    PyYAML's Python parser); the nodes are composed in Python, where they can be bounded.
+    """
+
+    def __init__(self, text: str):
+        _EventParser.__init__(self, text)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            target = self.anchors.get(event.anchor)
+            if target is not None and not hasattr(target, "values"):
+                raise ComposerError(
+                    None, None, f"the alias *{event.anchor} is inside its own anchor",
+                    event.start_mark)
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_YAML_DEPTH:
+            raise ComposerError(
+                None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark)
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        # How many values the node stands for once its aliases are expanded.
+        if isinstance(node, yaml.SequenceNode):
+            node.values = 1 + sum(item.values for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            node.values = 1 + sum(key.values + value.values for key, value in node.value)
+        else:
+            node.values = 1
+        if node.values > MAX_YAML_VALUES:
+            raise ComposerError(
+                None, None, f"stands for more than {MAX_YAML_VALUES} values (aliases "
+                "repeat too much)", node.start_mark)
+        return node
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, OverflowError, TypeError, ArithmeticError) as exc:
+            # Dates and numbers that match YAML's patterns but are out of range
+            # (9999-99-99, a time zone of +99:00) fail in Python's constructors.
+            kind = "date" if node.tag.endswith("timestamp") else "value"
+            raise ConstructorError(
+                None, None, f"{_short(node.value)} is not a valid {kind} ({exc})",
+                node.start_mark) from None
+
+    def construct_bounded_int(self, node):
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise ConstructorError(
+                None, None, f"a number longer than {MAX_NUMBER_CHARS} digits", node.start_mark)
+        return self.construct_yaml_int(node)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key, _value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE_TAG:
+                if (key.tag, key.value) in seen:
+                    raise ConstructorError(
+                        None, None, f"the key {_short(key.value)} is given twice",
+                        key.start_mark)
+                seen.add((key.tag, key.value))
+        return super().construct_mapping(node, deep)
+
+
+_BoundedLoader.add_constructor(_INT_TAG, _BoundedLoader.construct_bounded_int)
+
+
+def read_yaml(rel: str, text: str, first_line: int = 1,
+              label: str = "not valid YAML") -> YamlDocument:
+    """Read one YAML document from the file `rel` whose text starts at `first_line`; any
+    way it fails is an `ArticleError` with the line where it did."""
+    loader = None
+    try:
+        loader = _BoundedLoader(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+        return YamlDocument(data, *_top_level_lines(loader, node, first_line))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + (mark.line if mark is not None else 0)
+        reason = exc.problem or exc.context
+    except ReaderError as exc:
+        line = first_line + text.count("\n", 0, exc.position)
+        reason = (f"the character U+{exc.character:04X} is not allowed"
+                  if isinstance(exc.character, int) else exc.reason)
+    except Exception as exc:
+        # Anything else the parser runs into (it is a large piece of code): still this
+        # file's problem, at the last place the parser had reached.
+        log.warning("%s: unexpected failure reading YAML", rel, exc_info=exc)
+        mark = getattr(getattr(loader, "current_event", None), "start_mark", None)
+        line = first_line + (mark.line if mark is not None else 0)
+        reason = f"{type(exc).__name__}: {_cut(str(exc))}"
+    finally:
+        if loader is not None:
+            loader.dispose()
+    raise ArticleError([Problem(rel, line, f"{label}: {reason}")]) from None
+
+
+def _top_level_lines(loader, node, first_line: int) -> tuple[dict, dict]:
+    """The line of each top-level key, and of each item of each top-level list."""
+    lines: dict = {}
+    items: dict = {}
+    if not isinstance(node, yaml.MappingNode):
+        return lines, items
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = loader.construct_object(key_node)
+        lines.setdefault(key, first_line + key_node.start_mark.line)
+        if isinstance(value_node, yaml.SequenceNode):
+            items.setdefault(key, [first_line + item.start_mark.line
+                                   for item in value_node.value])
+    return lines, items
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """An article file's text split: the front matter's keys, where each one is, the body."""
+
+    meta: dict
+    body: str
+    lines: dict
+
+
+#: A line of three or more dashes opens and closes the front matter.
+_BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
+
+
+def read_front_matter(rel: str, text: str) -> FrontMatter:
+    """The front matter (read with `read_yaml`) and the body of a file's text; a text that
+    does not start with a `---` line has no front matter."""
+    stripped = text.strip()
+    opening = _BOUNDARY.match(stripped)
+    closing = _BOUNDARY.search(stripped, opening.end()) if opening else None
+    if closing is None:
+        return FrontMatter({}, stripped, {})
+    start = len(text) - len(text.lstrip()) + opening.end()
+    first_line = text.count("\n", 0, start) + 1
+    document = read_yaml(rel, stripped[opening.end():closing.start()], first_line,
+                         "front matter is not valid YAML")
+    if document.data is None:
+        return FrontMatter({}, stripped[closing.end():].strip(), {})
+    if not isinstance(document.data, dict):
+        raise ArticleError([Problem(rel, first_line, "front matter must be a mapping of keys")])
+    return FrontMatter(document.data, stripped[closing.end():].strip(), document.lines)
+
+
 # --- parsing -------------------------------------------------------------------------------
 
 def load_article(root: Path, path: Path, default_lang: str = "ru") -> Article:
     """Read, validate and render one article; raise `ArticleError` listing all problems."""
-    data = path.read_bytes()
+    with reading(path.relative_to(root).as_posix()):
+        data = path.read_bytes()
     return parse_article(root, path, data, default_lang)
 
 
 def parse_article(root: Path, path: Path, data: bytes, default_lang: str = "ru") -> Article:
-    """Validate and render an article from the bytes of its file."""
+    """Validate and render an article from the bytes of its file; whatever is wrong with
+    them, raise only `ArticleError`."""
     rel = path.relative_to(root).as_posix()
+    with reading(rel):
+        return _parse_article(root, path, rel, data, default_lang)
+
+
+def _parse_article(root: Path, path: Path, rel: str, data: bytes, default_lang: str) -> Article:
     problems: list[Problem] = []
     ident = article_id(root, path)
     if not is_valid_id(ident):
         problems.append(Problem(rel, 1, f"file name gives id {ident!r}: use lowercase Latin "
                                         "letters, digits, '-' and '_' only"))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ArticleError([Problem(rel, 1, f"not UTF-8 text: {exc.reason}")]) from None
-    text = text.lstrip("\ufeff")
-    try:
-        meta, body = frontmatter.parse(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ArticleError([Problem(rel, line, f"front matter is not valid YAML: {reason}")]) \
-            from None
-    if not isinstance(meta, dict):
-        raise ArticleError([Problem(rel, 1, "front matter must be a mapping of keys")])
-    lines = _key_lines(text)
+    text = _utf8(rel, data).lstrip("\ufeff")
+    front = read_front_matter(rel, text)
+    meta, body, lines = front.meta, front.body, front.lines
 
-    def bad(key: str, message: str) -> None:
+    def bad(key: object, message: str) -> None:
         problems.append(Problem(rel, lines.get(key, 1), message))
 
-    for key in sorted(set(meta) - KNOWN_KEYS):
-        bad(key, f"unknown front matter key {key!r}")
+    for key in sorted(set(meta) - KNOWN_KEYS, key=repr):
+        bad(key, f"unknown front matter key {_short(key)}")
 
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -220,13 +445,14 @@ def parse_article(root: Path, path: Path, data: bytes, default_lang: str = "ru")
     summary = _text(meta, "summary", bad)
     lang = meta.get("lang", default_lang)
     if lang not in LANGUAGES:
-        bad("lang", f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        bad("lang", f"lang must be one of {', '.join(LANGUAGES)}, not {_short(lang)}")
     audience = meta.get("audience", "public")
     if audience not in AUDIENCES:
-        bad("audience", f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+        bad("audience", f"audience must be one of {', '.join(AUDIENCES)}, not "
+                        f"{_short(audience)}")
     status = meta.get("status", "published")
     if status not in STATUSES:
-        bad("status", f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        bad("status", f"status must be one of {', '.join(STATUSES)}, not {_short(status)}")
     tags = _text_list(meta, "tags", bad)
     keywords = _text_list(meta, "keywords", bad)
     aliases = _text_list(meta, "aliases", bad)
@@ -234,7 +460,7 @@ def parse_article(root: Path, path: Path, data: bytes, default_lang: str = "ru")
     for key, ids in (("aliases", aliases), ("translations", translations)):
         for value in ids:
             if not is_valid_id(value):
-                bad(key, f"{key} entry {value!r} is not a valid article id")
+                bad(key, f"{key} entry {_short(value)} is not a valid article id")
     owner = _text(meta, "owner", bad) or None
     source = _text(meta, "source", bad) or None
     reviewed = meta.get("reviewed")
@@ -245,9 +471,11 @@ def parse_article(root: Path, path: Path, data: bytes, default_lang: str = "ru")
         reviewed = reviewed.date()
     review_every = meta.get("review_every")
     if review_every is not None and (
-        isinstance(review_every, bool) or not isinstance(review_every, int) or review_every < 1
+        isinstance(review_every, bool) or not isinstance(review_every, int)
+        or not 1 <= review_every <= MAX_REVIEW_DAYS
     ):
-        bad("review_every", "review_every must be a whole number of days")
+        bad("review_every", f"review_every must be a whole number of days from 1 to "
+                            f"{MAX_REVIEW_DAYS}")
         review_every = None
     if len(body.encode("utf-8")) > MAX_BODY_BYTES:
         problems.append(Problem(rel, 1, f"body is larger than {MAX_BODY_BYTES // 1024} KB"))
@@ -270,6 +498,16 @@ def parse_article(root: Path, path: Path, data: bytes, default_lang: str = "ru")
         raise ArticleError([Problem(rel, 1, "body is nested too deeply to render")]) from None
     article.html, article.toc, article.sections, article.text = rendered
     return article
+
+
+def _utf8(rel: str, data: bytes) -> str:
+    """The text of a file, or an `ArticleError` at the line of the first byte that is not
+    UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ArticleError([Problem(rel, line, f"not UTF-8 text: {exc.reason}")]) from None
 
 
 def _category_of(ident: str) -> str:
@@ -331,38 +569,43 @@ def _nesting_depth(body: str) -> tuple[int, int]:
 def load_category(root: Path, name: str) -> Category:
     """The category folder `name`, with its `_category.yml` when there is one."""
     path = root / name / CATEGORY_FILE
-    if not path.is_file():
-        return Category(id=name, titles={}, descriptions={})
-    data = path.read_bytes()
     rel = path.relative_to(root).as_posix()
-    meta = _yaml_file(rel, data)
+    with reading(rel):
+        if not path.is_file():
+            return Category(id=name, titles={}, descriptions={})
+        data = path.read_bytes()
+        return _category(name, rel, data)
+
+
+def _category(name: str, rel: str, data: bytes) -> Category:
+    document = _yaml_file(rel, data)
+    meta = document.data
     if not isinstance(meta, dict):
         raise ArticleError([Problem(rel, 1, "must be a mapping with title, description, order")])
     problems = []
     titles = _localized(meta.get("title"))
     descriptions = _localized(meta.get("description"))
     if titles is None:
-        problems.append(Problem(rel, 1, "title must be text or a mapping of language to text"))
+        problems.append(Problem(rel, document.lines.get("title", 1),
+                                "title must be text or a mapping of language to text"))
     if descriptions is None:
-        problems.append(Problem(rel, 1, "description must be text or a mapping of language "
-                                        "to text"))
+        problems.append(Problem(rel, document.lines.get("description", 1),
+                                "description must be text or a mapping of language to text"))
     order = meta.get("order", 1000)
     if isinstance(order, bool) or not isinstance(order, int):
-        problems.append(Problem(rel, 1, "order must be a whole number"))
+        problems.append(Problem(rel, document.lines.get("order", 1), "order must be a whole "
+                                                                      "number"))
     if problems:
         raise ArticleError(problems)
     return Category(id=name, titles=titles or {}, descriptions=descriptions or {}, order=order,
                     digest=file_digest(data))
 
 
-def _yaml_file(rel: str, data: bytes):
-    """The YAML document in `data`, or an `ArticleError` pointing at the broken line."""
-    try:
-        return yaml.safe_load(data.decode("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ArticleError([Problem(rel, mark.line + 1 if mark else 1,
-                                    f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+def _yaml_file(rel: str, data: bytes) -> YamlDocument:
+    """The YAML document in a settings file (empty: an empty mapping), or an `ArticleError`
+    pointing at the broken line."""
+    document = read_yaml(rel, _utf8(rel, data).lstrip("\ufeff"))
+    return document if document.data else YamlDocument({})
 
 
 def _localized(value) -> dict[str, str] | None:
@@ -378,16 +621,18 @@ def _localized(value) -> dict[str, str] | None:
 def load_synonyms(root: Path) -> list[list[str]]:
     """The expert-kept synonym groups from `articles/_synonyms.yml` (empty when absent)."""
     path = root / SYNONYMS_FILE
-    if not path.is_file():
-        return []
     rel = path.relative_to(root).as_posix()
-    meta = _yaml_file(rel, path.read_bytes())
-    groups = meta.get("groups") if isinstance(meta, dict) else None
-    if not isinstance(groups, list) or not all(
-        isinstance(g, list) and all(isinstance(w, str) for w in g) for g in groups
-    ):
-        raise ArticleError([Problem(rel, 1, "expected 'groups:' with a list of lists of words")])
-    return [[w.strip() for w in group if w.strip()] for group in groups if len(group) > 1]
+    with reading(rel):
+        if not path.is_file():
+            return []
+        meta = _yaml_file(rel, path.read_bytes()).data
+        groups = meta.get("groups") if isinstance(meta, dict) else None
+        if not isinstance(groups, list) or not all(
+            isinstance(g, list) and all(isinstance(w, str) for w in g) for g in groups
+        ):
+            raise ArticleError([Problem(rel, 1, "expected 'groups:' with a list of lists of "
+                                                "words")])
+        return [[w.strip() for w in group if w.strip()] for group in groups if len(group) > 1]
 
 
 @dataclass(frozen=True)
@@ -403,16 +648,21 @@ class BestBet:
 def load_best_bets(root: Path) -> list[BestBet]:
     """The expert-pinned best bets from `articles/_best_bets.yml` (empty when absent)."""
     path = root / BEST_BETS_FILE
-    if not path.is_file():
-        return []
     rel = path.relative_to(root).as_posix()
-    data = path.read_bytes()
-    meta = _yaml_file(rel, data)
+    with reading(rel):
+        if not path.is_file():
+            return []
+        return _best_bets(rel, path.read_bytes())
+
+
+def _best_bets(rel: str, data: bytes) -> list[BestBet]:
+    document = _yaml_file(rel, data)
+    meta = document.data
     bets = (meta.get("bets") or []) if isinstance(meta, dict) else None
     if not isinstance(bets, list):
         raise ArticleError([Problem(rel, 1, "expected 'bets:' with a list of queries and "
                                             "their articles")])
-    lines = _item_lines(data, "bets")
+    lines = document.items.get("bets", [])
     problems: list[Problem] = []
     found = []
     for number, item in enumerate(bets):
@@ -431,8 +681,8 @@ def load_best_bets(root: Path) -> list[BestBet]:
 def _best_bet_problems(item) -> list[str]:
     if not isinstance(item, dict):
         return ["each bet must be a mapping with 'query' and 'articles'"]
-    messages = [f"unknown key {key!r} in a bet" for key in sorted(set(map(str, item)) -
-                                                                   {"query", "articles"})]
+    messages = [f"unknown key {_short(key)} in a bet"
+                for key in sorted(set(map(str, item)) - {"query", "articles"})]
     query = item.get("query")
     if isinstance(query, bool) or not isinstance(query, (str, int, float)) or \
             not str(query).strip():
@@ -442,23 +692,9 @@ def _best_bet_problems(item) -> list[str]:
     if not isinstance(articles, list) or not articles:
         messages.append("the bet names no articles: give a list of article ids")
     else:
-        messages += [f"{value!r} is not a valid article id" for value in articles
+        messages += [f"{_short(value)} is not a valid article id" for value in articles
                      if not isinstance(value, str) or not is_valid_id(value)]
     return messages
-
-
-def _item_lines(data: bytes, key: str) -> list[int]:
-    """The line where each item of the top-level list `key` starts."""
-    try:
-        node = yaml.compose(data.decode("utf-8"), Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, UnicodeDecodeError):
-        return []
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for name, value in node.value:
-        if name.value == key and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
 
 
 # --- the whole folder ----------------------------------------------------------------------
