@@ -204,6 +204,13 @@ def _stored(searcher, doc_id: str) -> dict | None:
     return None if docnum is None else searcher.stored_fields(docnum)
 
 
+def _skip(report: BuildReport, problems: list[Problem]) -> None:
+    """Record and log the problems of a file that is left out of this run."""
+    report.problems.extend(problems)
+    for problem in problems:
+        log.warning("skipped: %s", problem)
+
+
 class SearchIndex:
     """The index directory of one site, its writers and this process's searcher."""
 
@@ -339,24 +346,16 @@ class SearchIndex:
                 seen.add(doc_id)
                 if progress:
                     progress(doc_id)
-                stamp = file_stamp(path)
-                if doc_id in known and stamps.get(doc_id) == stamp:
-                    report.unchanged += 1  # not even read: same time and size as indexed
-                    continue
-                data = path.read_bytes()
-                if known.get(doc_id) == articles_mod.file_digest(data):
-                    report.unchanged += 1
-                    continue
                 try:
-                    article = articles_mod.parse_article(self.articles_dir, path, data,
-                                                         self.default_lang)
+                    article, stamp = self._changed_article(path, doc_id, known, stamps)
                 except ArticleError as exc:
-                    report.problems.extend(exc.problems)
-                    for problem in exc.problems:
-                        log.warning("article skipped: %s", problem)
+                    _skip(report, exc.problems)
                     if doc_id in known:
                         writer.delete_by_term("article", doc_id)
                         report.removed.append(doc_id)
+                    continue
+                if article is None:
+                    report.unchanged += 1
                     continue
                 self._write_article(writer, article, replace=doc_id in known, stamp=stamp)
                 (report.updated if doc_id in known else report.added).append(doc_id)
@@ -372,6 +371,21 @@ class SearchIndex:
                                        data={})
         report.seconds = time.monotonic() - started
         return report
+
+    def _changed_article(self, path: Path, doc_id: str, known: dict[str, str],
+                         stamps: dict[str, str]) -> tuple[Article | None, str]:
+        """The article at `path` with its file stamp, or None when the index holds this
+        version already; `ArticleError` for whatever stops this one file being indexed
+        (the writer is not touched here, so its errors are never taken for the file's)."""
+        with articles_mod.reading(path.relative_to(self.articles_dir).as_posix()):
+            stamp = file_stamp(path)
+            if doc_id in known and stamps.get(doc_id) == stamp:
+                return None, stamp  # not even read: same time and size as indexed
+            data = path.read_bytes()
+            if known.get(doc_id) == articles_mod.file_digest(data):
+                return None, stamp
+            return articles_mod.parse_article(self.articles_dir, path, data,
+                                              self.default_lang), stamp
 
     def _write_article(self, writer, article: Article, replace: bool, stamp: str = "") -> None:
         if replace:
@@ -389,7 +403,7 @@ class SearchIndex:
             try:
                 category = articles_mod.load_category(self.articles_dir, name)
             except ArticleError as exc:
-                report.problems.extend(exc.problems)
+                _skip(report, exc.problems)
                 category = Category(id=name, titles={}, descriptions={}, digest="invalid")
             if known.get(doc_id) == (category.digest or "none"):
                 continue
@@ -419,10 +433,12 @@ class SearchIndex:
         path = self.articles_dir / name
         try:
             data = load()
+            with articles_mod.reading(name):
+                digest = articles_mod.file_digest(path.read_bytes()) if path.is_file() \
+                    else "none"
         except ArticleError as exc:
-            report.problems.extend(exc.problems)
+            _skip(report, exc.problems)
             return
-        digest = articles_mod.file_digest(path.read_bytes()) if path.is_file() else "none"
         if known.get(doc_id) != digest:
             writer.update_document(id=doc_id, kind=KIND_SETTING, digest=digest, data=data)
 
