@@ -26,8 +26,6 @@ from dataclasses import field
 from pathlib import Path
 from urllib.parse import unquote
 
-import frontmatter
-import yaml
 from markdown.extensions.toc import slugify_unicode
 
 from portal.articles import LANGUAGES
@@ -35,6 +33,7 @@ from portal.articles import ArticleError
 from portal.articles import dump_front_matter
 from portal.articles import is_valid_id
 from portal.articles import parse_article
+from portal.articles import read_front_matter
 from portal.articles import write_file_atomic
 
 __all__ = [
@@ -300,11 +299,15 @@ def _read_source(src: Path, rel: str, source: str, lang_option: str) -> _Doc | I
         return _skip(source, "not UTF-8")
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     try:
-        meta, body = _split_front_matter(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        kind = "TOML" if isinstance(exc, tomllib.TOMLDecodeError) else "YAML"
-        return _skip(source, f"front matter is not valid {kind}: {reason}")
+        meta, body = _split_front_matter(source, text)
+    except ArticleError as exc:
+        problem = exc.problems[0]
+        return _skip(source, f"{problem.message} (line {problem.line})")
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        # tomllib recurses once per level of nesting, like any recursive-descent parser.
+        reason = str(exc).splitlines()[0] if isinstance(exc, tomllib.TOMLDecodeError) \
+            else "nested too deeply"
+        return _skip(source, f"front matter is not valid TOML: {reason}")
     if not isinstance(meta, dict):
         return _skip(source, "front matter is not a mapping of keys")
 
@@ -329,15 +332,17 @@ def _read_source(src: Path, rel: str, source: str, lang_option: str) -> _Doc | I
                 anchors=anchors)
 
 
-def _split_front_matter(text: str) -> tuple[object, str]:
+def _split_front_matter(source: str, text: str) -> tuple[object, str]:
+    """Hugo's TOML front matter (`+++`), else YAML front matter (`---`) read as articles'
+    is (`ArticleError` when it is broken)."""
     if text.startswith("+++\n"):
         end = text.find("\n+++", 3)
         if end != -1:
             return tomllib.loads(text[4:end]), text[end + 4:].lstrip("\n")
     if not text.startswith("---"):
         return {}, text
-    meta, body = frontmatter.parse(text)
-    return meta, body
+    front = read_front_matter(source, text)
+    return front.meta, front.body
 
 
 def _find_duplicates(docs: list[_Doc]) -> dict[str, _Doc]:
@@ -375,14 +380,13 @@ def _front_matter_source(path: Path) -> str | None:
     if not text.startswith("---"):
         return None
     end = text.find("\n---", 3)
-    block = text[3:end] if end != -1 else ""
-    if "source" not in block:
+    if "source" not in text[3:end if end != -1 else 0]:
         return None
     try:
-        meta = yaml.load(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
+        # An article broken by hand holds no source we can trust; the import goes on.
+        value = read_front_matter(path.name, text).meta.get("source")
+    except ArticleError:
         return None
-    value = meta.get("source") if isinstance(meta, dict) else None
     return value.strip() if isinstance(value, str) else None
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-import yaml
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -123,8 +122,8 @@ def front_matter_of(text: str) -> dict:
     if front is None:
         return {}
     try:
-        meta = yaml.safe_load(front)
-    except yaml.YAMLError:
+        meta = articles_mod.read_yaml("", front).data
+    except ArticleError:
         return {}
     return meta if isinstance(meta, dict) else {}
 
@@ -428,10 +427,18 @@ def sync_from_disk(index: SearchIndex, now: dt.datetime | None = None) -> Sync:
     with editor_lock(root):
         latest = _latest_all()
         files: dict[str, bytes] = {}
+        unreadable: set[str] = set()
         for path in articles_mod.iter_article_files(root):
-            files[articles_mod.article_id(root, path)] = path.read_bytes()
+            article_id = articles_mod.article_id(root, path)
+            try:
+                files[article_id] = path.read_bytes()
+            except OSError as exc:
+                # One file that cannot be read now (gone since it was listed, no access)
+                # is left as its history has it, neither changed nor removed.
+                log.warning("%s not recorded: %s", article_id, exc)
+                unreadable.add(article_id)
         gone = {latest[i].content_hash: i for i in latest
-                if i not in files and latest[i].status != REMOVED}
+                if i not in files and i not in unreadable and latest[i].status != REMOVED}
         for article_id, data in files.items():
             digest = content_hash(data)
             last = latest.get(article_id)

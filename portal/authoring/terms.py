@@ -370,8 +370,8 @@ def _document(header: str, key: str, items: list, same) -> str:
     body = yaml.safe_dump({key: items}, allow_unicode=True, sort_keys=False,
                           default_flow_style=None, width=1_000_000)
     try:
-        data = yaml.safe_load(body)
-    except yaml.YAMLError:
+        data = articles_mod.read_yaml(key, body).data
+    except ArticleError:
         data = None
     if not isinstance(data, dict) or not same(data.get(key)):
         raise InvalidTerms([TermProblem(-1, key, "not_storable")])
