@@ -67,6 +67,15 @@ def agent_client(app):
     return expert_client(app, "anna@example.com", "Анна Агентова", role="agent")
 
 
+def test_a_review_date_at_the_end_of_the_calendar_is_simply_not_due(make_app, articles_dir):
+    path = articles_dir / f"{OWNED}.md"
+    path.write_text(path.read_text("utf-8").replace(
+        "lang: ru\n", "lang: ru\nowner: o.kuznetsova\nreviewed: 9999-12-01\nreview_every: 60\n",
+        1), "utf-8")
+    app = make_app(articles_dir)
+    assert inbox(olga(app), "all") == []
+
+
 def test_an_article_due_for_review_goes_to_its_owner_and_is_marked_reviewed(site,
                                                                             articles_dir):
     owner = olga(site)

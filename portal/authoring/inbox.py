@@ -80,7 +80,10 @@ def review_due(info: ArticleInfo) -> dt.date | None:
         reviewed = None
     if reviewed is None:
         return dt.date.min
-    return reviewed + dt.timedelta(days=info.review_every)
+    try:
+        return reviewed + dt.timedelta(days=info.review_every)
+    except OverflowError:  # reviewed in year 9999: not due within the calendar
+        return dt.date.max
 
 
 @dataclass
