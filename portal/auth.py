@@ -32,7 +32,14 @@ TICKET_ROLES = ("agent", "engineer", "expert", "admin")
 EXPERT_ROLES = ("expert", "admin")
 
 
+#: Werkzeug's password hash methods fit for storing passwords.
+HASH_METHODS = ("scrypt", "pbkdf2")
+
+
 def init_app(app: Flask) -> None:
+    method = app.config["PASSWORD_HASH_METHOD"]
+    if not isinstance(method, str) or method.partition(":")[0] not in HASH_METHODS:
+        raise ValueError(f"PASSWORD_HASH_METHOD: expected scrypt (or pbkdf2:...), got {method!r}")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")

@@ -127,6 +127,9 @@ class Defaults:
     PROXY_FIX_X_PREFIX = 0
     #: Bearer token for GET /api/v1/reports/gaps; empty turns that endpoint off.
     REPORTS_API_TOKEN = ""
+    #: How staff passwords are hashed (Werkzeug's method names). Keep scrypt: the test suite
+    #: alone sets a cheap method, since it creates hundreds of accounts.
+    PASSWORD_HASH_METHOD = "scrypt"
     #: A staff login lasts at most this many hours, and ends after this many idle minutes.
     STAFF_SESSION_HOURS = 12
     STAFF_IDLE_MINUTES = 120

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError
 from email_validator import validate_email
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,9 +34,9 @@ MAX_PASSWORD = 200
 TOKEN_PREFIX = "l0_"
 #: How often a session's "last seen" is written (not on every request).
 SEEN_EVERY = dt.timedelta(minutes=1)
-#: A password hash that matches nothing, checked for unknown e-mails so that a wrong
-#: address takes as long as a wrong password.
-_NO_USER_HASH = generate_password_hash(secrets.token_hex(16))
+#: A password hash per method that matches nothing, checked for unknown e-mails so that a
+#: wrong address takes as long as a wrong password; made on first use, not at import.
+_NO_USER_HASHES: dict[str, str] = {}
 
 
 class StaffError(ValueError):
@@ -49,6 +50,22 @@ def _now() -> dt.datetime:
 def hash_secret(secret: str) -> str:
     """sha256 of a random token (tokens are long and random, so no slow KDF is needed)."""
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _method() -> str:
+    """How passwords are hashed: `PASSWORD_HASH_METHOD`, scrypt unless a test says otherwise."""
+    return current_app.config["PASSWORD_HASH_METHOD"]
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=_method())
+
+
+def _no_user_hash() -> str:
+    method = _method()
+    if method not in _NO_USER_HASHES:
+        _NO_USER_HASHES[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _NO_USER_HASHES[method]
 
 
 def normalize_email(email: str) -> str:
@@ -89,7 +106,7 @@ def create_user(email: str, name: str, role: str, password: str) -> StaffUser:
     if find_user(address) is not None:
         raise StaffError(f"an account for {address} exists already")
     user = StaffUser(email=address, name=name, role=role, active=True, created_at=_now(),
-                     password_hash=generate_password_hash(password))
+                     password_hash=_hash(password))
     db.session.add(user)
     db.session.commit()
     return user
@@ -105,7 +122,7 @@ def set_password(user: StaffUser, password: str, revoke_tokens: bool = False) ->
     its API tokens too (after a suspected compromise: whoever had the password may have
     made one). Returns how many live API tokens the account keeps."""
     check_password(password, user.email)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash(password)
     revoke_sessions(user)
     if revoke_tokens:
         db.session.execute(update(ApiToken).where(
@@ -135,7 +152,7 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     """The active account with this e-mail and password, else None (the same way for a
     wrong address, a wrong password and a disabled account)."""
     user = find_user(email) if len(email or "") <= 320 else None
-    stored = user.password_hash if user is not None else _NO_USER_HASH
+    stored = user.password_hash if user is not None else _no_user_hash()
     matches = check_password_hash(stored, (password or "")[:MAX_PASSWORD])
     if user is None or not matches or not user.active:
         return None
