@@ -40,8 +40,9 @@ run: setup
 	PORTAL_TRUSTED_HOSTS="$${PORTAL_TRUSTED_HOSTS:-localhost,127.0.0.1}" \
 	$(BIN)/portal serve --bind $(HOST):$(PORT)
 
+# The suite runs on every CPU (pytest-xdist); `pytest tests/test_x.py` runs one file alone.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: setup
 	$(BIN)/ruff check portal tests benchmarks

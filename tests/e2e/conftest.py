@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from portal import create_app
 
+from ..conftest import CHEAP_PASSWORD_HASH
 from ..conftest import write_site
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,7 +36,7 @@ def live_app(tmp_path_factory):
         "TESTING": True, "SECRET_KEY": "e2e", "ARTICLES_DIR": str(articles),
         "INDEX_DIR": str(root / "index"),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'portal.sqlite3'}",
-        "SUPPORT_CONTACT": "8 800 000-00-00",
+        "SUPPORT_CONTACT": "8 800 000-00-00", "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
     })
     with app.app_context():
         upgrade()
