@@ -37,7 +37,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     security.init_app(app)
-    limits.init_app(app)
     service_hours.init_app(app)
     visitors.init_app(app)
     tracking.init_app(app)
@@ -45,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     authoring.init_app(app)
     outbox.init_app(app)
     register_blueprints(app)
+    limits.init_app(app)
     from . import cli
 
     cli.init_app(app)

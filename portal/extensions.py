@@ -1,8 +1,6 @@
 """The Flask extension singletons, created unbound and initialised in `create_app`."""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -30,8 +28,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-#: Counts requests per client address (the real one behind ProxyFix); see portal/limits.py.
-limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")

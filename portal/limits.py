@@ -3,6 +3,10 @@
 The limits are named settings (`RATELIMIT_VOTES`, ...), looked up in the app's config on
 each request. Counts live in `RATELIMIT_STORAGE_URI`: in memory each server process counts
 on its own; Redis shares the counts between processes and machines.
+
+Views are marked with the decorators below; `init_app` gives each app its own Flask-Limiter
+and puts the marked views behind it, so two apps in one process (tests build hundreds) never
+share counts, key prefixes or a "storage is down" state.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ParamSpec
 from typing import TypeVar
 
 from flask import Flask
 from flask import current_app
 from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from limits import parse_many
 
 from . import staff
-from .extensions import limiter
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -30,33 +36,45 @@ R = TypeVar("R")
 #: Settings holding a limit in Flask-Limiter syntax ("5 per hour;20 per day").
 LIMIT_SETTINGS = ("RATELIMIT_TICKETS", "RATELIMIT_VOTES", "RATELIMIT_TICKET_MESSAGES",
                   "RATELIMIT_LOGIN", "RATELIMIT_LOGIN_ACCOUNT")
+_MARK = "_portal_limits"
 
 
-def _limit(setting: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """A decorator limiting POSTs to a view by the limit in `setting`, per client address."""
-    return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
+@dataclass(frozen=True)
+class Rule:
+    """One limit on POSTs to a view: the setting holding it, whose requests share a count
+    (`key`, the client address by default), which answers count (`counts`, all by default)
+    and, for a limit several views share, the name of the shared count (`shared`)."""
+
+    setting: str
+    key: Callable[[], str] | None = None
+    counts: Callable[..., bool] | None = None
+    shared: str | None = None
+
+    def apply(self, limiter: Limiter, view: Callable) -> Callable:
+        amount = _setting(self.setting)
+        options = {"methods": ["POST"], "deduct_when": self.counts}
+        if self.key is not None:
+            options["key_func"] = self.key
+        if self.shared is not None:
+            return limiter.shared_limit(amount, scope=self.shared, **options)(view)
+        return limiter.limit(amount, **options)(view)
+
+
+def _setting(name: str) -> Callable[[], str]:
+    return lambda: current_app.config[name]
+
+
+def _marked(*rules: Rule) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Mark a view to be limited by `rules` in every app that serves it."""
+    def mark(view: Callable[P, R]) -> Callable[P, R]:
+        setattr(view, _MARK, (*getattr(view, _MARK, ()), *rules))
+        return view
+    return mark
 
 
 def _ticket_created(response) -> bool:
     """A ticket was stored: the form redirects to its status page, the API answers 201."""
     return response.status_code in (201, 303)
-
-
-#: One count of new tickets per client address, whether they come through the form or the
-#: API; only tickets really created count, so typing mistakes cost the customer nothing.
-limit_tickets = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TICKETS"],
-                                     scope="tickets", methods=["POST"],
-                                     deduct_when=_ticket_created)
-
-
-def limit_votes(view: Callable[P, R]) -> Callable[P, R]:
-    """Limit "Did this help?" votes (`RATELIMIT_VOTES`)."""
-    return _limit("RATELIMIT_VOTES")(view)
-
-
-def limit_ticket_messages(view: Callable[P, R]) -> Callable[P, R]:
-    """Limit messages customers add on a ticket's status page (`RATELIMIT_TICKET_MESSAGES`)."""
-    return _limit("RATELIMIT_TICKET_MESSAGES")(view)
 
 
 def _failed(response) -> bool:
@@ -74,18 +92,27 @@ def _account_key() -> str:
     return "login:" + typed.lower()
 
 
-def limit_login(view: Callable[P, R]) -> Callable[P, R]:
-    """Limit failed logins per client address (`RATELIMIT_LOGIN`) and per account
-    (`RATELIMIT_LOGIN_ACCOUNT`, against guessing from many addresses)."""
-    per_account = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"],
-                                key_func=_account_key, methods=["POST"], deduct_when=_failed)
-    per_address = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"],
-                                methods=["POST"], deduct_when=_failed)
-    return per_address(per_account(view))
+#: One count of new tickets per client address, whether they come through the form or the
+#: API; only tickets really created count, so typing mistakes cost the customer nothing.
+limit_tickets = _marked(Rule("RATELIMIT_TICKETS", counts=_ticket_created, shared="tickets"))
+#: "Did this help?" votes (`RATELIMIT_VOTES`).
+limit_votes = _marked(Rule("RATELIMIT_VOTES"))
+#: Messages customers add on a ticket's status page (`RATELIMIT_TICKET_MESSAGES`).
+limit_ticket_messages = _marked(Rule("RATELIMIT_TICKET_MESSAGES"))
+#: Failed logins per client address (`RATELIMIT_LOGIN`) and per account
+#: (`RATELIMIT_LOGIN_ACCOUNT`, against guessing from many addresses).
+limit_login = _marked(Rule("RATELIMIT_LOGIN", counts=_failed),
+                      Rule("RATELIMIT_LOGIN_ACCOUNT", key=_account_key, counts=_failed))
+
+
+def app_limiter() -> Limiter:
+    """The limiter of the app handling this request."""
+    return current_app.extensions["portal.limiter"]
 
 
 def retry_after() -> int | None:
     """Seconds until the limit this request broke lets the client in again, if one did."""
+    limiter = app_limiter()
     broken = limiter.current_limit if limiter.enabled else None
     if broken is None or not broken.breached:
         return None
@@ -98,15 +125,20 @@ def retry_after() -> int | None:
 
 
 def init_app(app: Flask) -> None:
-    """Check the limits, then start counting (per client address: see `deployment` for
-    the proxies trusted to name it)."""
+    """Check the limits, then count requests to every marked view of `app` (per client
+    address: see `deployment` for the proxies trusted to name it). Call it once the
+    blueprints are registered."""
     for setting in LIMIT_SETTINGS:
         try:
             parse_many(app.config[setting])
         except (ValueError, TypeError):
             raise ValueError(f"{setting}: cannot read the rate limit {app.config[setting]!r} "
                              f"(write e.g. '5 per hour;20 per day')") from None
-    # The limiter is one per process, and Flask-Limiter keeps a key prefix read from the
-    # first app's settings; read it from this app's (tests build many apps in one process).
-    limiter._key_prefix = ""
+    limiter = Limiter(key_func=get_remote_address)
     limiter.init_app(app)
+    app.extensions["portal.limiter"] = limiter
+    for endpoint, view in list(app.view_functions.items()):
+        guarded = view
+        for rule in reversed(getattr(view, _MARK, ())):
+            guarded = rule.apply(limiter, guarded)
+        app.view_functions[endpoint] = guarded
