@@ -159,6 +159,21 @@ def test_a_change_by_another_process_is_seen_within_a_second(site, articles_dir,
         time.sleep(0.02)
 
 
+
+def test_a_search_running_while_another_process_publishes_keeps_its_searcher(
+        site, articles_dir, tmp_path):
+    """A search asks for the searcher (and what is derived from it) several times while it
+    runs; a publish elsewhere in the meantime must not close the one it is reading."""
+    other = SearchIndex(tmp_path / "index", articles_dir)
+    with site.searcher() as running:
+        write_site(articles_dir,
+                   {"internet/novoe.md": "---\ntitle: Новый тариф Гигабит\n---\nТекст."})
+        other.build()
+        assert ids(search(site, "пароль"))  # asked again from inside the running search
+        assert running.doc_count() > 0  # still open: no ReaderClosed
+        assert "internet/novoe" not in site.catalog()  # one generation for the whole search
+    assert "internet/novoe" in ids(search(site, "гигабит"))  # the next search sees it
+
 def test_index_entries_group_sections_under_their_article(site):
     results = search(site, "индикатор WAN перезагрузите")
     assert ids(results).count("internet/net-interneta") == 1

@@ -226,6 +226,7 @@ class SearchIndex:
         self._searcher = None
         self._pid: int | None = None
         self._checked_at = 0.0
+        self._depth = 0  # how many `searcher()` blocks this (locked) thread is inside
         self._derived: dict[str, object] = {}
 
     # --- opening ---------------------------------------------------------------------------
@@ -239,6 +240,7 @@ class SearchIndex:
             # After a fork, never share file handles with the parent.
             self._ix = self._searcher = None
             self._derived = {}
+            self._depth = 0
             self._pid = os.getpid()
         if create or (self._ix is None and not self.exists()):
             self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -256,20 +258,29 @@ class SearchIndex:
 
     @contextmanager
     def searcher(self):
-        """This process's searcher, refreshed when the index has changed on disk."""
+        """This process's searcher, refreshed when the index has changed on disk.
+
+        Only the outermost `with` refreshes: a search asks again for the searcher (and for
+        values derived from it) while it runs, and must not find the one it holds closed
+        because another process published meanwhile."""
         with self._lock:
             ix = self._index()
             if self._searcher is None:
                 self._searcher = ix.searcher()
                 self._checked_at = time.monotonic()
-            elif time.monotonic() - self._checked_at >= self.refresh_interval:
+            elif (self._depth == 0
+                  and time.monotonic() - self._checked_at >= self.refresh_interval):
                 self._checked_at = time.monotonic()
                 if not self._searcher.up_to_date():
                     # Not Searcher.refresh(): Whoosh-Reloaded's reader reuse keeps old
                     # segments and their old deletions, so removed articles stay findable.
                     self._close_searcher()
                     self._searcher = ix.searcher()
-            yield self._searcher
+            self._depth += 1
+            try:
+                yield self._searcher
+            finally:
+                self._depth -= 1
 
     def derived(self, key: str, compute: Callable[[object], object]):
         """A value computed from the current index generation, computed once per generation."""
