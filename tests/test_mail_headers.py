@@ -235,7 +235,7 @@ def settle(site, timeout: float = 5.0) -> None:
             outbox.deliver_due()
             left = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.status == outbox.PENDING,
-                OutboxMessage.next_attempt_at <= outbox._now()))
+                OutboxMessage.next_attempt_at <= outbox.queue.utc_now()))
             db.session.rollback()
             if not left:
                 return
@@ -444,7 +444,7 @@ def test_an_address_is_refused_or_mailed_only_as_typed(site, mail_server, way_in
 def queue_raw(site, to: str, subject: str) -> int:
     """A row as older code could have queued it, without today's checks."""
     with site.app_context():
-        now = outbox._now()
+        now = outbox.queue.utc_now()
         message = OutboxMessage(kind=outbox.MAIL, status=outbox.PENDING, attempts=0,
                                 next_attempt_at=now, created_at=now, payload=json.dumps({
                                     "to": to, "subject": subject,
@@ -496,8 +496,8 @@ def test_bytes_with_a_header_the_mail_was_not_given_are_not_sent():
     data = (b"From: help@line0.example\r\nTo: ivan@example.com\r\nSubject: Hi\r\n"
             b"Bcc: attacker@evil.example\r\n\r\nText\r\n")
     with pytest.raises(outbox.DeliveryError) as caught:
-        outbox._check_headers(data, mail, Address(addr_spec="help@line0.example"),
-                              Address(addr_spec="ivan@example.com"), "Hi")
+        outbox.mail.check_headers(data, mail, Address(addr_spec="help@line0.example"),
+                                  Address(addr_spec="ivan@example.com"), "Hi")
     assert caught.value.permanent and "headers" in str(caught.value)
 
 
@@ -537,7 +537,7 @@ def test_any_text_makes_exactly_one_subject_header(text):
 @given(TEXTS)
 def test_any_text_makes_one_recipient_with_that_display_name(text):
     name = outbox.header_text(text, outbox.NAME_LIMIT)
-    written = outbox._one_address(str(Address(name, addr_spec="ivan@example.com")))
+    written = outbox.headers.one_address(str(Address(name, addr_spec="ivan@example.com")))
     [meant] = HeaderRegistry()("To", written).addresses
     mail = EmailMessage(policy=outbox.MAIL_POLICY)
     mail["To"] = written
