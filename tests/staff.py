@@ -1,4 +1,5 @@
-"""Helpers for tests of the staff side: accounts, logging in, a ticket to work on."""
+"""Helpers for tests of the staff side: accounts, logging in, a ticket to work on,
+the buttons of the ticket page."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import re
 
 from portal import staff
 
-from .test_tickets import csrf_token
-from .test_tickets import send_ticket
+from .helpers import csrf_token
+from .helpers import send_ticket
 
 PASSWORD = "correct horse battery"
+#: The name of the agent `agent` logs in by default.
+AGENT = "Анна Смирнова"
 
 
 def make_staff(app, role: str = "agent", email: str | None = None, name: str | None = None,
@@ -22,6 +25,7 @@ def make_staff(app, role: str = "agent", email: str | None = None, name: str | N
 
 
 def log_in(client, email: str, password: str = PASSWORD, next_url: str = ""):
+    """Fill in and send the login form; the response."""
     page = client.get("/login").get_data(as_text=True)
     return client.post("/login", data={"email": email, "password": password, "next": next_url,
                                        "csrf_token": csrf_token(page)})
@@ -49,3 +53,34 @@ def new_ticket_number(app, **overrides) -> str:
 def page_token(client, url: str) -> str:
     """The CSRF token of a staff page."""
     return csrf_token(client.get(url).get_data(as_text=True))
+
+
+def agent(app, name: str = AGENT, email: str = "anna@example.com", role: str = "agent"):
+    """A test client logged in as a new staff member, reading the console in English."""
+    make_staff(app, role, email, name)
+    client = app.test_client()
+    client.set_cookie("ui_lang", "en")
+    assert log_in(client, email).status_code == 303
+    return client
+
+
+def file_ticket(app, client=None, **overrides) -> tuple[str, str]:
+    """A customer sends a ticket; its number and the private status link."""
+    response = send_ticket(client or app.test_client(), **overrides)
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    return re.search(r"/tickets/([A-Z]+-\d+)", location).group(1), location
+
+
+def token(client, number: str) -> str:
+    """The staff session's CSRF token, as the ticket page's forms carry it."""
+    if not hasattr(client, "csrf"):
+        page = client.get(f"/agent/tickets/{number}").get_data(as_text=True)
+        client.csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    return client.csrf
+
+
+def act(client, number: str, action: str, **data):
+    """Press a button of the ticket page."""
+    data.setdefault("csrf_token", token(client, number))
+    return client.post(f"/agent/tickets/{number}/{action}", data=data)

@@ -22,13 +22,14 @@ from portal.models import StaffUser
 from portal.models import Ticket
 
 from .conftest import database_urls
-from .staff import log_in
-from .staff import make_staff
-from .test_tickets import csrf_token
-from .test_tickets import result_links
-from .test_tickets import send_ticket
+from .helpers import csrf_token
+from .helpers import result_links
+from .staff import AGENT
+from .staff import act
+from .staff import agent
+from .staff import file_ticket
+from .staff import token
 
-AGENT = "Анна Смирнова"
 COLLEAGUE = "Борис Орлов"
 INTERNAL = "account/vnutrennyaya-instrukciya"
 
@@ -39,40 +40,9 @@ def site(make_app, articles_dir):
     return make_app(articles_dir, SUPPORT_HOURS="24/7", RATELIMIT_ENABLED=False)
 
 
-def agent(app, name: str = AGENT, email: str = "anna@example.com", role: str = "agent"):
-    """A test client logged in as a new staff member, reading the console in English."""
-    make_staff(app, role, email, name)
-    client = app.test_client()
-    client.set_cookie("ui_lang", "en")
-    assert log_in(client, email).status_code == 303
-    return client
-
-
 def staff_id(app, email: str = "anna@example.com") -> int:
     with app.app_context():
         return db.session.scalar(select(StaffUser.id).where(StaffUser.email == email))
-
-
-def file_ticket(app, client=None, **overrides) -> tuple[str, str]:
-    """A customer sends a ticket; its number and the private status link."""
-    response = send_ticket(client or app.test_client(), **overrides)
-    assert response.status_code == 303
-    location = response.headers["Location"]
-    return re.search(r"/tickets/([A-Z]+-\d+)", location).group(1), location
-
-
-def token(client, number: str) -> str:
-    """The staff session's CSRF token, as the ticket page's forms carry it."""
-    if not hasattr(client, "csrf"):
-        page = client.get(f"/agent/tickets/{number}").get_data(as_text=True)
-        client.csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    return client.csrf
-
-
-def act(client, number: str, action: str, **data):
-    """Press a button of the ticket page."""
-    data.setdefault("csrf_token", token(client, number))
-    return client.post(f"/agent/tickets/{number}/{action}", data=data)
 
 
 def ticket_page(client, number: str, **query) -> str:

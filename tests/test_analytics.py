@@ -27,14 +27,14 @@ from portal.models import TicketLink
 from portal.models import Vote
 
 from .conftest import database_urls
+from .helpers import csrf_token
+from .helpers import result_links
+from .helpers import vote
+from .staff import act
+from .staff import agent
+from .staff import file_ticket
 from .staff import log_in
 from .staff import make_staff
-from .test_agent import act
-from .test_agent import agent
-from .test_agent import file_ticket
-from .test_gaps import vote
-from .test_tickets import csrf_token
-from .test_tickets import result_links
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 METRICS = ("zero-result-rate", "click-through", "self-service", "deflection", "helpfulness",

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Ticket
 
+from .helpers import csrf_token
+from .helpers import send_ticket
+from .helpers import ticket_data
+from .staff import act
+from .staff import agent
 from .staff import make_staff
-from .test_agent import act
-from .test_agent import agent
-from .test_tickets import csrf_token
-from .test_tickets import send_ticket
-from .test_tickets import ticket_data
 
 BASE = "https://help.example.com"
 MAIL_FROM = {"MAIL_SENDER": "Линия 0 <help@line0.example>", "SUPPORT_HOURS": "24/7"}

@@ -20,8 +20,8 @@ from .editing import new_article
 from .editing import read_form
 from .editing import revisions
 from .editing import submit
-from .test_tickets import csrf_token
-from .test_tickets import result_links
+from .helpers import csrf_token
+from .helpers import result_links
 
 BODY = "## Что делать\n\nВыключите телепорт на минуту и включите снова.\n"
 EDIT = "/expert/articles/{}/edit"

@@ -15,15 +15,15 @@ from portal.articles import ALLOWED_TAGS
 from portal.forms import clean_text
 from portal.forms import one_line
 
+from .badinput import Page
+from .badinput import check_page
 from .badinput import naughty_strings
+from .badinput import pack
 from .badinput import xss_payloads
 from .editing import expert_client
 from .editing import read_form
+from .staff import act
 from .staff import new_ticket_number
-from .test_agent import act
-from .test_staff_badinput import Page
-from .test_staff_badinput import check_page
-from .test_staff_badinput import pack
 
 #: The elements of the console's own pages (the article's sanitized HTML adds its own).
 CONSOLE_TAGS = {

@@ -19,9 +19,9 @@ from portal.models import GapAction
 from .conftest import database_urls
 from .editing import expert_client
 from .editing import read_form
-from .test_tickets import csrf_token
-from .test_tickets import result_links
-from .test_tickets import send_ticket
+from .helpers import csrf_token
+from .helpers import result_links
+from .helpers import send_ticket
 
 NORMALIZED = "квазар мерца"  # stems, sorted: what groups the ways of asking
 FAILED = ("квазар мерцает", "мерцает квазар", "Квазары мерцают")

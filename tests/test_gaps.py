@@ -15,9 +15,9 @@ from portal.tracking.analysis import judge
 from portal.tracking.analysis import load_visits
 
 from .conftest import database_urls
-from .test_tickets import csrf_token
-from .test_tickets import result_links
-from .test_tickets import send_ticket
+from .helpers import open_result
+from .helpers import send_ticket
+from .helpers import vote
 
 LATER = dt.timedelta(minutes=31)  # every visit in the test is over by then
 
@@ -39,20 +39,6 @@ def verdicts(app, later: dt.timedelta = LATER) -> list[tuple[str, str | None, st
             found += [(v.search.query, "pending" if v.pending else v.failure, v.outcome)
                       for v in judge(visit, now)]
         return found
-
-
-def open_result(client, query: str, rank: int = 1) -> str:
-    """Search, open the result at `rank`; the article page's HTML."""
-    page = client.get("/search", query_string={"q": query}).get_data(as_text=True)
-    return client.get(result_links(page)[rank - 1]).get_data(as_text=True)
-
-
-def vote(client, article_page: str, helpful: bool, reason: str | None = None) -> None:
-    article = re.search(r'action="(/kb/[^"]+/feedback)"', article_page).group(1)
-    data = {"csrf_token": csrf_token(article_page), "yes" if helpful else "no": "1"}
-    if reason:
-        data["reason"] = reason
-    assert client.post(article, data=data).status_code == 303
 
 
 def test_a_search_without_results_failed_and_the_visitor_left(client, app):

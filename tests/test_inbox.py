@@ -21,10 +21,10 @@ from portal.models import Vote
 from .conftest import database_urls
 from .editing import expert_client
 from .editing import read_form
+from .helpers import open_result
+from .helpers import vote
+from .staff import act
 from .staff import new_ticket_number
-from .test_agent import act
-from .test_gaps import open_result
-from .test_gaps import vote
 
 OWNED = "internet/nastrojka-wi-fi"
 

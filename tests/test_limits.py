@@ -13,9 +13,9 @@ import redis
 from portal.extensions import db
 from portal.models import Vote
 
-from .test_tickets import api_ticket
-from .test_tickets import send_ticket
-from .test_tickets import stored_tickets
+from .helpers import api_ticket
+from .helpers import send_ticket
+from .helpers import stored_tickets
 
 ARTICLE = "/kb/internet/net-interneta"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -32,12 +32,12 @@ from portal.models import OutboxMessage
 from .conftest import _drop_tables
 from .conftest import shared_path
 from .conftest import write_site
+from .helpers import api_ticket
+from .helpers import csrf_token
+from .helpers import ticket_data
 from .servers import MailServer
 from .staff import log_in
 from .staff import make_staff
-from .test_tickets import api_ticket
-from .test_tickets import csrf_token
-from .test_tickets import ticket_data
 
 SENDER = "Линия 0 <help@line0.example>"
 #: Every header the portal writes on a plain-text mail, and nothing else.

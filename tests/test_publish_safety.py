@@ -16,6 +16,8 @@ import pytest
 from .conftest import database_urls
 from .editing import read_form
 from .editing import revisions
+from .helpers import csrf_token
+from .helpers import result_links
 from .processes import ROOT
 from .processes import Browser
 from .processes import PortalProcess
@@ -23,8 +25,6 @@ from .processes import settings_of
 from .servers import wait_until
 from .staff import PASSWORD
 from .staff import make_staff
-from .test_tickets import csrf_token
-from .test_tickets import result_links
 
 ARTICLE = "internet/nastrojka-wi-fi"
 

@@ -11,10 +11,10 @@ import urllib.request
 
 import pytest
 
+from .helpers import api_ticket
 from .processes import Browser
 from .processes import ServedPortal
 from .servers import wait_until
-from .test_tickets import api_ticket
 
 BASE = "https://help.example.com"
 

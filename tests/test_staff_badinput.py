@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
@@ -18,13 +17,14 @@ from portal.extensions import db
 from portal.forms import clean_text
 from portal.models import Ticket
 
-from .badinput import DANGEROUS_SCHEMES
-from .badinput import URL_ATTRIBUTES
+from .badinput import Page
+from .badinput import check_page
+from .badinput import pack
 from .badinput import xss_payloads
+from .helpers import api_ticket
 from .staff import log_in
 from .staff import make_staff
 from .staff import page_token
-from .test_tickets import api_ticket
 
 SEARCHES = 6  # hostile searches before each ticket, the trail shows them
 ARTICLE = "account/sbros-parolya"
@@ -39,22 +39,6 @@ LIMITS = {"name": 200, "subject": 200, "version": 100, "os": 100, "description":
 @pytest.fixture
 def site(make_app, articles_dir):
     return make_app(articles_dir, RATELIMIT_ENABLED=False)
-
-
-def pack(payloads: list[str], limit: int, sep: str) -> list[tuple[str, int]]:
-    """The payloads joined by `sep` into texts of at most `limit` characters, in order (a
-    longer payload is cut to the limit); each text with the number of payloads in it."""
-    texts: list[tuple[str, int]] = []
-    current, count = "", 0
-    for payload in payloads:
-        payload = payload[:limit]
-        if current and len(current) + len(sep) + len(payload) > limit:
-            texts.append((current, count))
-            current, count = "", 0
-        current = f"{current}{sep}{payload}" if current else payload
-        count += 1
-    texts.append((current, count))
-    return [(text, count) for text, count in texts if clean_text(text)]
 
 
 def one_line(text: str) -> str:
@@ -90,78 +74,6 @@ class Texts:
         """How many payloads of the list each field has received."""
         return {field: sum(count for _text, count in texts[:self.used[field]])
                 for field, texts in self.packed.items()}
-
-
-class Page(HTMLParser):
-    """A staff page taken apart: its elements and what is wrong with them, and its text."""
-
-    def __init__(self, html: str):
-        super().__init__(convert_charrefs=True)
-        self.tags: set[str] = set()
-        self.problems: list[str] = []
-        self.chunks: list[str] = []
-        self.values: dict[str, str] = {}  # the value of each <input> with an id
-        self._in_head = False
-        self._in_script = False
-        self.feed(html)
-        self.close()
-        self.text = "".join(self.chunks)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        values = dict(attrs)
-        if tag == "input" and values.get("id"):
-            self.values[values["id"]] = values.get("value") or ""
-        if tag == "head":
-            self._in_head = True
-        elif tag == "body":
-            self._in_head = False
-        for name, value in attrs:
-            if name.startswith("on") or name in ("style", "srcdoc", "formaction"):
-                self.problems.append(f"{name}= on <{tag}>")
-            if name in URL_ATTRIBUTES and value:
-                compact = "".join(c for c in value.lower() if c > " ")
-                if compact.startswith(DANGEROUS_SCHEMES):
-                    self.problems.append(f"{name}={value[:40]!r} on <{tag}>")
-        if tag == "script":
-            self._in_script = True
-            if not (values.get("src") or "").startswith("/static/js/"):
-                self.problems.append(f"<script> not from our files: {attrs!r:.80}")
-        if tag in ("meta", "link", "title") and not self._in_head:
-            self.problems.append(f"<{tag}> outside <head>")
-        if tag == "form":
-            action = values.get("action") or ""
-            if not action.startswith("/") or action.startswith("//"):
-                self.problems.append(f"<form action={action[:40]!r}>")
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if tag == "script":
-            self._in_script = False
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._in_script = False
-        elif tag == "head":
-            self._in_head = False
-
-    def handle_data(self, data):
-        if self._in_script and data.strip():
-            self.problems.append(f"inline script {data.strip()[:60]!r}")
-        self.chunks.append(data)
-
-
-def check_page(client, url: str, own_tags: set[str], shown: list[str] = ()) -> Page:
-    """The page at `url` answers, has only our own kinds of elements, none of them unsafe,
-    and shows every text of `shown` as text."""
-    response = client.get(url)
-    assert response.status_code == 200, (url[:120], response.status_code)
-    page = Page(response.get_data(as_text=True))
-    assert page.problems == [], (url[:120], page.problems[:5])
-    assert page.tags <= own_tags, (url[:120], page.tags - own_tags)
-    missing = [text[:80] for text in shown if text and text not in page.text]
-    assert missing == [], (url[:120], missing[:3])
-    return page
 
 
 def file_ticket(site, fields: dict, searches: list[str], referrer: str) -> str:

@@ -19,9 +19,9 @@ from portal.forms import clean_text
 from .badinput import naughty_strings
 from .badinput import unsafe_parts
 from .badinput import xss_payloads
-from .test_tickets import api_ticket
-from .test_tickets import csrf_token
-from .test_tickets import ticket_data
+from .helpers import api_ticket
+from .helpers import csrf_token
+from .helpers import ticket_data
 
 TEXT_FIELDS = ("name", "subject", "description", "version", "os", "error_text")
 LIMITS = {"name": 200, "subject": 200, "version": 100, "os": 100}

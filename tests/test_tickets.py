@@ -10,47 +10,18 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 from sqlalchemy import text
-from sqlalchemy.orm import selectinload
 
 from portal import outbox
 from portal.extensions import db
 from portal.models import OutboxMessage
-from portal.models import Ticket
 
 from .conftest import database_urls
-
-
-def csrf_token(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
-def ticket_data(**overrides) -> dict:
-    data = {"name": "Ирина Петрова", "email": "irina@example.com",
-            "subject": "Роутер мигает красным", "urgency": "normal", "category": "",
-            "description": "После грозы роутер мигает красным, интернета нет.",
-            "version": "", "os": "", "occurred_at": "", "error_text": ""}
-    data.update(overrides)
-    return data
-
-
-def send_ticket(client, came_from: str = "/", **overrides):
-    page = client.get("/tickets/new", query_string={"came_from": came_from})
-    data = ticket_data(**overrides)
-    data["csrf_token"] = csrf_token(page.get_data(as_text=True))
-    data["came_from"] = came_from
-    return client.post("/tickets/new", data=data)
-
-
-def stored_tickets(app) -> list[Ticket]:
-    with app.app_context():
-        found = list(db.session.scalars(select(Ticket).options(selectinload(Ticket.messages))
-                                        .order_by(Ticket.id)))
-        db.session.expunge_all()
-        return found
-
-
-def result_links(page: str) -> list[str]:
-    return [h.replace("&amp;", "&") for h in re.findall(r'<h2><a href="(/kb/[^"]+)"', page)]
+from .helpers import api_ticket
+from .helpers import csrf_token
+from .helpers import result_links
+from .helpers import send_ticket
+from .helpers import stored_tickets
+from .helpers import ticket_data
 
 
 def test_every_article_and_results_page_offers_help_in_the_same_place(client):
@@ -334,11 +305,6 @@ def test_too_many_tickets_are_refused_kindly(make_app, articles_dir):
 
 
 # --- the API ----------------------------------------------------------------------------
-
-
-def api_ticket(**overrides) -> dict:
-    data = ticket_data(**overrides)
-    return {key: value for key, value in data.items() if value != ""}
 
 
 def test_the_api_opens_a_ticket_with_the_trail_of_the_visitor_cookie(client, app):

@@ -20,7 +20,7 @@ from portal.models import SearchEvent
 from portal.models import SearchSession
 
 from .conftest import database_urls
-from .test_tickets import result_links
+from .helpers import result_links
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
