@@ -151,7 +151,7 @@ def test_an_unexpected_failure_in_one_file_is_that_files_problem(monkeypatch, tm
             raise RuntimeError("renderer bug")
         return real(body)
 
-    monkeypatch.setattr(articles, "render_markdown", render)
+    monkeypatch.setattr(articles.parse, "render_markdown", render)  # where parsing finds it
     root = write_site(tmp_path / "articles")
     (root / "internet/boom.md").write_text("---\ntitle: Boom\n---\nBOOM\n", "utf-8")
     problems = [str(p) for p in articles.check(root)]

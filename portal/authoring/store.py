@@ -33,6 +33,7 @@ from ..articles import Article
 from ..articles import ArticleError
 from ..articles import content_hash
 from ..articles import is_valid_id
+from ..articles import read_front_matter
 from ..extensions import db
 from ..models import ArticleRevision
 from ..models import StaffUser
@@ -117,15 +118,12 @@ def _has_surrogates(text: str) -> bool:
 
 
 def front_matter_of(text: str) -> dict:
-    """The front matter of a file's text as a mapping ({} when it is missing or broken)."""
-    front, _body = articles_mod.split_file(text)
-    if front is None:
-        return {}
+    """The front matter of a file's text as a mapping ({} when it is missing or broken),
+    cut from the text as the site cuts it."""
     try:
-        meta = articles_mod.read_yaml("", front).data
+        return read_front_matter("", text).meta
     except ArticleError:
         return {}
-    return meta if isinstance(meta, dict) else {}
 
 
 # --- history -------------------------------------------------------------------------------
@@ -269,8 +267,8 @@ def _check_new_id(index: SearchIndex, old_id: str, new_id: str) -> None:
 
 def _moved(text: str, old_id: str, new_id: str) -> str:
     """The text with the old id added to its aliases (and the new one taken out of them)."""
-    front, body = articles_mod.split_file(text)
-    meta = front_matter_of(text) if front is not None else {}
+    _front, body = articles_mod.split_file(text)
+    meta = front_matter_of(text)
     aliases = [a for a in _id_list(meta.get("aliases")) if a != new_id]
     if old_id not in aliases:
         aliases.append(old_id)
@@ -282,8 +280,8 @@ def with_current_aliases(text: str, current: str) -> str:
     """An earlier version's text with the aliases the article has now added, so that
     restoring it does not break links to the addresses it had since."""
     now = _id_list(front_matter_of(current).get("aliases"))
-    front, body = articles_mod.split_file(text)
-    meta = front_matter_of(text) if front is not None else {}
+    _front, body = articles_mod.split_file(text)
+    meta = front_matter_of(text)
     aliases = _id_list(meta.get("aliases"))
     missing = [a for a in now if a not in aliases]
     if not missing:

@@ -1,0 +1,167 @@
+"""An article's body to sanitized HTML, with its table of contents, sections and plain text.
+
+A fresh `Markdown` instance per body (its extensions keep state), as MkDocs does per page;
+whatever the Markdown makes passes an allow-list before anyone sees it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+
+import markdown
+import nh3
+from markdown.extensions.codehilite import CodeHiliteExtension
+from markdown.extensions.toc import TocExtension
+from markdown.extensions.toc import slugify_unicode
+
+from .model import Heading
+from .model import Section
+
+#: Bump when rendering changes, so that every article is rendered (and indexed) again.
+RENDER_VERSION = "3"
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
+    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
+    "ol", "p", "pre", "s", "samp", "span", "strong", "sub", "summary", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "ol": {"start"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+_URL_ATTRIBUTES = {"href", "src"}
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+
+
+def _check_url(_tag: str, attribute: str, value: str) -> str | None:
+    """Drop URLs whose scheme is not allowed once the characters browsers ignore are gone.
+
+    Browsers remove tabs and newlines inside URLs, so "jav&#9;ascript:" is "javascript:".
+    """
+    if attribute not in _URL_ATTRIBUTES:
+        return value
+    compact = "".join(c for c in value if c > " " and c != "\x7f").lower()
+    match = _SCHEME.match(compact)
+    if match and match.group(1) not in URL_SCHEMES:
+        return None
+    return value
+
+
+def sanitize(html: str) -> str:
+    """Keep only allow-listed tags, attributes and URL schemes; drop everything else."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+        attribute_filter=_check_url,
+    )
+
+
+def _markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[
+            TocExtension(slugify=slugify_unicode, toc_depth="2-4", permalink=False),
+            "tables",
+            "fenced_code",
+            CodeHiliteExtension(guess_lang=False, css_class="highlight", wrapcode=False),
+            "admonition",
+            "sane_lists",
+            "def_list",
+        ],
+        output_format="html",
+    )
+
+
+def render_markdown(body: str) -> tuple[str, list[Heading], list[Section], str]:
+    """Render a body to sanitized HTML; return it with its headings, sections and text."""
+    md = _markdown()
+    html = sanitize(md.convert(body))
+    toc = [Heading(level, anchor, title) for level, anchor, title in _flatten(md.toc_tokens)]
+    sections, text = _split_sections(html)
+    return html, toc, sections, text
+
+
+def _flatten(tokens: list[dict]) -> Iterator[tuple[int, str, str]]:
+    for token in tokens:
+        yield token["level"], token["id"], _strip_tags(token["name"])
+        yield from _flatten(token.get("children", []))
+
+
+def _strip_tags(fragment: str) -> str:
+    collector = _TextCollector()
+    collector.feed(fragment)
+    collector.close()
+    return " ".join("".join(collector.parts).split())
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+class _SectionSplitter(HTMLParser):
+    """Splits rendered HTML into plain-text sections at each h2/h3 with an id."""
+
+    BLOCKS = {"p", "li", "pre", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "div", "dt", "dd",
+              "blockquote", "br", "table"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sections: list[list] = [["", "", 0, []]]
+        self.heading: list | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("h2", "h3"):
+            anchor = dict(attrs).get("id") or ""
+            self.heading = [anchor, [], int(tag[1])]
+        if tag in self.BLOCKS:
+            self.sections[-1][3].append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("h2", "h3") and self.heading is not None:
+            anchor, parts, level = self.heading
+            title = " ".join("".join(parts).split())
+            self.sections.append([anchor, title, level, []])
+            self.heading = None
+        elif tag in self.BLOCKS:
+            self.sections[-1][3].append("\n")
+
+    def handle_data(self, data):
+        if self.heading is not None:
+            self.heading[1].append(data)
+        else:
+            self.sections[-1][3].append(data)
+
+
+def _clean_text(parts: list[str]) -> str:
+    lines = ("".join(parts)).splitlines()
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+
+
+def _split_sections(html: str) -> tuple[list[Section], str]:
+    splitter = _SectionSplitter()
+    splitter.feed(html)
+    splitter.close()
+    sections, texts = [], []
+    for anchor, title, level, parts in splitter.sections:
+        text = _clean_text(parts)
+        texts.append("\n".join(filter(None, [title, text])))
+        if anchor:
+            sections.append(Section(anchor=anchor, title=title, level=level, text=text))
+    return sections, "\n".join(t for t in texts if t)
