@@ -19,6 +19,8 @@ from flask import request
 from flask import url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .text import comma_list
+
 #: Headers a reverse proxy sets, and the setting that says how many proxies to trust for each.
 PROXY_SETTINGS = {
     "PROXY_FIX_X_FOR": "x_for",
@@ -104,7 +106,7 @@ def _host_list(value: object) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
-        value = value.split(",")
+        value = comma_list(value)
     if not isinstance(value, list | tuple) or not all(isinstance(h, str) for h in value):
         raise ValueError(f"TRUSTED_HOSTS: expected host names separated by commas, "
                          f"got {value!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..text import comma_list
 from . import lexicon_ru
 
 #: One directed entry: any of `keys` in a query may also be matched as any of `values`.
@@ -41,7 +42,7 @@ def parse_lexicon(text: str) -> list[Entry]:
 
 
 def _terms(part: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(t.strip() for t in part.split(",") if t.strip()))
+    return tuple(dict.fromkeys(comma_list(part)))
 
 
 @lru_cache(maxsize=1)
