@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .service_hours import DEFAULT_ANSWER_TARGETS
+from .service_hours import DEFAULT_RESPONSE_TARGETS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -83,16 +86,11 @@ class Defaults:
     #: Weekend dates that work: ISO dates, or "2027-11-06 10:00-15:00" with other hours.
     SUPPORT_WORKING_DAYS = ()
     #: Business minutes until the first answer, per ticket priority.
-    ANSWER_TARGET_MINUTES = {"urgent": 60, "high": 240, "normal": 480, "low": 960}
+    ANSWER_TARGET_MINUTES = DEFAULT_ANSWER_TARGETS
     #: The team's response-time targets shown in the queue: per support line, business
     #: minutes from when a ticket starts waiting for the line (created, escalated, the
     #: customer wrote again) to its public reply, per priority (one number: every priority).
-    RESPONSE_TARGET_MINUTES = {
-        1: {"urgent": 15, "high": 15, "normal": 15, "low": 15},
-        2: {"urgent": 60, "high": 120, "normal": 240, "low": 480},
-        3: {"urgent": 120, "high": 480, "normal": 960, "low": 1920},
-        4: {"urgent": 240, "high": 960, "normal": 2400, "low": 4800},
-    }
+    RESPONSE_TARGET_MINUTES = DEFAULT_RESPONSE_TARGETS
 
     # Rate limits (portal/limits.py; Flask-Limiter reads the RATELIMIT_* keys itself).
     RATELIMIT_ENABLED = True

@@ -163,8 +163,11 @@ class ServiceCalendar:
         return dt.datetime.combine(day, clock, tzinfo=self.zone).astimezone(dt.UTC)
 
 
-#: Business minutes until the first answer, per ticket priority.
+#: Business minutes until the first answer, per ticket priority (the default of the
+#: `ANSWER_TARGET_MINUTES` setting).
 DEFAULT_ANSWER_TARGETS = {"urgent": 60, "high": 240, "normal": 480, "low": 960}
+#: Support line to priority to business minutes until the team's next response (the default
+#: of the `RESPONSE_TARGET_MINUTES` setting).
 DEFAULT_RESPONSE_TARGETS = {
     1: {"urgent": 15, "high": 15, "normal": 15, "low": 15},
     2: {"urgent": 60, "high": 120, "normal": 240, "low": 480},
