@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Container
 
 from flask import abort
 from flask import current_app
@@ -37,6 +38,16 @@ def lang_arg(name: str = "lang") -> str | None:
     value = request.args.get(name) or None
     if value is not None and value not in current_app.config["LANGUAGES"]:
         abort(400, _("Unknown language “%(value)s”.", value=value[:20]))
+    return value
+
+
+def choice_arg(name: str, allowed: Container[str], default: str | None = None) -> str | None:
+    """A parameter that must be one of `allowed` (empty: `default`)."""
+    value = request.args.get(name) or None
+    if value is None:
+        return default
+    if value not in allowed:
+        abort(400, _("Unknown value of “%(name)s”.", name=name))
     return value
 
 

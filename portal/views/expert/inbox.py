@@ -24,6 +24,7 @@ from ...forms import InboxCloseForm
 from ...forms import reason_choices
 from ...knowledge import current_index
 from ...models import StaffUser
+from ..params import choice_arg
 from ..params import int_arg
 from . import bp
 from .common import staff_member
@@ -34,18 +35,11 @@ VIEWS = ("mine", "unowned", "all")
 PER_PAGE = 50
 
 
-def _choice(name: str, allowed, default=None):
-    value = request.args.get(name) or default
-    if value not in allowed and value != default:
-        abort(400, _("Unknown value of “%(name)s”.", name=name))
-    return value
-
-
 @bp.get("/inbox")
 def inbox_page():
     """What waits for the experts: theirs first, then what has no owner, or everything."""
-    view = _choice("view", VIEWS, "mine")
-    kind = _choice("kind", inbox.KINDS)
+    view = choice_arg("view", VIEWS, "mine")
+    kind = choice_arg("kind", inbox.KINDS)
     index = current_index()
     staff = list(db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))))
     views = inbox.routed(inbox.items(index), current_user, staff)
