@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Mapping
 
+from ..articles import is_valid_id
 from ..extensions import db
 from ..models import ArticleFlag
 from ..models import ArticleRequest
@@ -18,6 +20,7 @@ from ..models import Ticket
 from ..models import TicketEvent
 from ..models import TicketLink
 from ..models import TicketMessage
+from ..search import ArticleInfo
 from ..service_hours import calendar
 from .common import MAX_MESSAGE
 from .common import TicketError
@@ -160,12 +163,29 @@ def escalate(ticket: Ticket, by: StaffUser, line: int, note: str, vendor: str | 
            vendor=vendor if line == 4 else None, vendor_ref=vendor_ref if line == 4 else None)
 
 
-def link_article(ticket: Ticket, by: StaffUser, article_id: str, source: str = "console",
+def published_article(catalog: Mapping[str, ArticleInfo],
+                      article_id: str | None) -> ArticleInfo | None:
+    """The article a ticket can name (link, resolve with, flag): a published one."""
+    info = catalog.get(article_id) if article_id and is_valid_id(article_id) else None
+    return info if info is not None and info.status == "published" else None
+
+
+def link_article(ticket: Ticket, by: StaffUser, article_id: str,
+                 catalog: Mapping[str, ArticleInfo], source: str = "console",
                  now: dt.datetime | None = None) -> TicketLink:
-    """Record that `by` linked an article in a reply; the link's code tracks its opening."""
+    """Record that `by` linked an article in a reply; the link's code tracks its opening.
+    Only a published public article of `catalog` can be sent to a customer, and only on a
+    ticket still open ("no_article", "internal_article", "closed")."""
     now = now or _now()
     if source not in LINK_SOURCES:
         raise ValueError(f"unknown link source {source!r}")
+    info = published_article(catalog, article_id)
+    if info is None:
+        raise TicketError("no_article")
+    if not info.is_public:
+        raise TicketError("internal_article")
+    if ticket.status == "closed":
+        raise TicketError("closed")
     link = TicketLink(ticket_id=ticket.id, article_id=article_id, staff_id=by.id,
                       code=secrets.token_urlsafe(9), source=source, created_at=now)
     db.session.add(link)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 
 from flask import Blueprint
 from flask import abort
@@ -17,16 +18,12 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import case
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
 
 from .. import auth
 from .. import outbox
 from .. import tickets
-from ..articles import is_valid_id
 from ..deployment import external_url
 from ..extensions import db
 from ..forms import ActionForm
@@ -38,11 +35,15 @@ from ..forms import StatusForm
 from ..knowledge import current_index
 from ..models import StaffUser
 from ..models import Ticket
+from ..search import Hit
 from ..search import Scope
 from ..search import search as run_search
+from ..tickets import queue as ticket_queue
 from ..tickets import work
+from ..tickets.suggestions import suggested_articles as find_suggestions
 from ..tickets.triage import similar_tickets
 from .labels import line_label
+from .params import choice_arg
 from .params import int_arg
 from .params import lang_arg
 from .params import text_arg
@@ -54,20 +55,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 auth.guard_blueprint(bp, auth.TICKET_ROLES)
 
-VIEWS = ("active", "mine", "unassigned", "waiting", "all")
-QUEUE_PAGE = 50
-SUGGESTED = 6
+VIEWS = ticket_queue.VIEWS
+QUEUE_PAGE = ticket_queue.PAGE_SIZE
 KB_RESULTS = 8
-
-
-def choice_arg(name: str, allowed, default=None):
-    """A parameter that must be one of `allowed` (empty: `default`); else a clear 400."""
-    value = request.args.get(name) or None
-    if value is None:
-        return default
-    if value not in allowed:
-        abort(400, _("Unknown value of “%(name)s”.", name=name))
-    return value
 
 
 # --- The queue ---------------------------------------------------------------------------
@@ -78,7 +68,7 @@ def _filters(staff: list[StaffUser]) -> dict:
     return {
         "view": choice_arg("view", VIEWS, "active"),
         "status": choice_arg("status", tickets.STATUSES),
-        "line": choice_arg("line", ("1", "2", "3", "4")),
+        "line": choice_arg("line", [str(line) for line in work.LINES]),
         "priority": choice_arg("priority", tickets.PRIORITIES),
         "category": choice_arg("category", {c["id"] for c in visible_categories(ui_lang())}
                                | {"other"}),
@@ -86,68 +76,20 @@ def _filters(staff: list[StaffUser]) -> dict:
     }
 
 
-def _staff() -> list[StaffUser]:
-    return list(db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))
-                                   .order_by(StaffUser.name)))
-
-
-def _queue_query(filters: dict):
-    query = select(Ticket)
-    view = filters["view"]
-    if view == "mine":
-        query = query.where(Ticket.assignee_id == current_user.id)
-    elif view == "unassigned":
-        query = query.where(Ticket.assignee_id.is_(None))
-    elif view == "waiting":
-        query = query.where(Ticket.status == "waiting")
-    if filters["status"]:
-        query = query.where(Ticket.status == filters["status"])
-    elif view in ("active", "mine", "unassigned"):
-        query = query.where(Ticket.status.in_(work.ACTIVE_STATUSES))
-    if filters["line"]:
-        query = query.where(Ticket.line == int(filters["line"]))
-    if filters["priority"]:
-        query = query.where(Ticket.priority == filters["priority"])
-    if filters["category"]:
-        query = query.where(func.coalesce(Ticket.category, Ticket.guessed_category)
-                            == filters["category"])
-    if filters["assignee"] == "none":
-        query = query.where(Ticket.assignee_id.is_(None))
-    elif filters["assignee"]:
-        query = query.where(Ticket.assignee_id == int(filters["assignee"]))
-    return query
-
-
-def _queue_order(query, filters: dict):
-    """Work to do: possible mass incidents first, then the ticket whose response is due
-    soonest, then the most urgent, then the oldest. Closed work: the newest first."""
-    if filters["view"] == "all" or filters["status"] in ("resolved", "closed"):
-        return query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    urgency = case({"urgent": 0, "high": 1, "normal": 2}, value=Ticket.priority, else_=3)
-    return query.order_by(Ticket.mass_incident.desc(), Ticket.response_due_at.is_(None),
-                          Ticket.response_due_at, urgency, Ticket.created_at)
-
-
 @bp.get("/")
 def queue():
     """Tickets by view and filters, with their response-time targets."""
-    staff = _staff()
+    staff = ticket_queue.active_staff()
     filters = _filters(staff)
     page = int_arg("page", 1, 1, 10_000)
-    query = _queue_query(filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    listed = _queue_order(query, filters).options(selectinload(Ticket.assignee))
-    found = list(db.session.scalars(listed.offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE)))
-    incidents = list(db.session.scalars(
-        select(Ticket).where(Ticket.mass_incident.is_(True),
-                             Ticket.status.in_(work.ACTIVE_STATUSES))
-        .order_by(Ticket.created_at.desc()).limit(20)))
+    found = ticket_queue.queue_page(filters, current_user.id, page, QUEUE_PAGE)
     now = dt.datetime.now(dt.UTC)
     return render_template(
-        "agent/queue.html", tickets=found, total=total, page=page,
-        pages=max(1, -(-total // QUEUE_PAGE)), filters=filters, incidents=incidents,
-        clocks={t.id: response_clock(t, now) for t in found + incidents}, staff=staff,
-        categories=visible_categories(ui_lang()), views=VIEWS)
+        "agent/queue.html", tickets=found.tickets, total=found.total, page=page,
+        pages=max(1, -(-found.total // QUEUE_PAGE)), filters=filters,
+        incidents=found.incidents, staff=staff, categories=visible_categories(ui_lang()),
+        clocks={t.id: response_clock(t, now) for t in found.tickets + found.incidents},
+        views=VIEWS)
 
 
 def duration(seconds: float) -> str:
@@ -164,9 +106,9 @@ def duration(seconds: float) -> str:
 
 def response_clock(ticket: Ticket, now: dt.datetime) -> dict | None:
     """The line's response target as "time left" or "overdue", or None when nothing is owed."""
-    if ticket.response_due_at is None or ticket.status not in work.ACTIVE_STATUSES:
+    left = ticket_queue.response_seconds_left(ticket, now)
+    if left is None:
         return None
-    left = (ticket.response_due_at - now).total_seconds()
     if left < 0:
         return {"overdue": True, "text": _("overdue by %(time)s", time=duration(-left)),
                 "due": ticket.response_due_at}
@@ -198,24 +140,13 @@ def _staff_scope() -> Scope:
 
 
 def suggested_articles(ticket: Ticket, trail: dict) -> list[dict]:
-    """Articles for the subject, the error text, the description and the customer's own
-    searches, taken in turns so each source contributes its best; each says whether the
-    customer already read it, and how they voted."""
-    index = current_index()
-    queries = [ticket.subject, ticket.error_text or "", (ticket.description or "")[:300]]
-    queries += [s["query"] for s in trail.get("searches", [])][-3:]
-    lists = [run_search(index, q, _staff_scope(), per_page=SUGGESTED).hits
-             for q in queries if q and q.strip()]
-    read = {a["article_id"]: a for a in trail.get("articles", [])}
-    seen: dict[str, dict] = {}
-    for rank in range(SUGGESTED):
-        for hits in lists:
-            if rank < len(hits) and hits[rank].id not in seen and len(seen) < SUGGESTED:
-                seen[hits[rank].id] = _hit_data(hits[rank], read.get(hits[rank].id))
-    return list(seen.values())
+    """Articles for the ticket; each says whether the customer already read it, and how
+    they voted."""
+    return [_hit_data(found.hit, found.read)
+            for found in find_suggestions(current_index(), ticket, trail, _staff_scope())]
 
 
-def _hit_data(hit, read: dict | None = None) -> dict:
+def _hit_data(hit: Hit, read: dict | None = None) -> dict:
     info = current_index().catalog().get(hit.id)
     return {"id": hit.id, "title": hit.title, "url": url_for("public.article", article_id=hit.id),
             "snippet": str(hit.snippet), "section": hit.section,
@@ -277,7 +208,8 @@ def _back(ticket: Ticket, anchor: str | None = None):
     return redirect(url_for("agent.ticket", number=ticket.number, _anchor=anchor), code=303)
 
 
-def _error_text(code: str) -> str:
+def error_text(code: str) -> str:
+    """What a `TicketError` code means, for the staff member who met it."""
     return {
         "closed": _("The ticket is closed."),
         "empty": _("Write the message."),
@@ -288,6 +220,8 @@ def _error_text(code: str) -> str:
         "topic_required": _("Say what the new article should answer."),
         "comment_required": _("Tell the owner what to fix."),
         "too_long": _("The text is too long."),
+        "no_article": _("There is no published article with this id."),
+        "internal_article": _("This article is internal: customers cannot open it."),
     }.get(code, _("This change is not allowed."))
 
 
@@ -297,7 +231,7 @@ def _act(ticket: Ticket, change, message: str, anchor: str | None = None):
         change()
     except tickets.TicketError as error:
         db.session.rollback()
-        flash(_error_text(str(error)), "error")
+        flash(error_text(str(error)), "error")
         return _back(ticket, anchor)
     _commit_or_503()
     flash(message, "info")
@@ -310,20 +244,21 @@ def _checked_form():
         abort(400, _("The form has expired. Reload the page and try again."))
 
 
-@bp.post("/tickets/<number>/take")
-def take(number: str):
+def _button(number: str, change: Callable[[Ticket, StaffUser], None], message: str):
+    """A change a button makes, with nothing typed: the ticket, the form's token, the act."""
     found = _ticket(number)
     _checked_form()
-    return _act(found, lambda: work.take(found, current_user),
-                _("The ticket is yours now."))
+    return _act(found, lambda: change(found, current_user), message)
+
+
+@bp.post("/tickets/<number>/take")
+def take(number: str):
+    return _button(number, work.take, _("The ticket is yours now."))
 
 
 @bp.post("/tickets/<number>/release")
 def release(number: str):
-    found = _ticket(number)
-    _checked_form()
-    return _act(found, lambda: work.release(found, current_user),
-                _("The ticket is back in the queue."))
+    return _button(number, work.release, _("The ticket is back in the queue."))
 
 
 @bp.post("/tickets/<number>/reply")
@@ -341,7 +276,7 @@ def reply(number: str):
             tickets.queue_reply(found, message, _status_link(found))
     except tickets.TicketError as error:
         db.session.rollback()
-        form.body.errors.append(_error_text(str(error)))
+        form.body.errors.append(error_text(str(error)))
         return render_ticket(found, 400, reply_form=form)
     _commit_or_503()
     outbox.kick()
@@ -376,8 +311,7 @@ def escalate(number: str):
 
 
 def _known_article(article_id: str | None) -> bool:
-    info = current_index().catalog().get(article_id or "")
-    return bool(info and info.status == "published")
+    return work.published_article(current_index().catalog(), article_id) is not None
 
 
 @bp.post("/tickets/<number>/resolve")
@@ -419,15 +353,13 @@ def link(number: str):
     found = _ticket(number)
     _checked_form()
     article_id = request.form.get("article", "")
-    info = current_index().catalog().get(article_id) if is_valid_id(article_id) else None
-    if info is None or info.status != "published":
-        abort(400, _("There is no published article with this id."))
-    if not info.is_public:
-        abort(400, _("This article is internal: customers cannot open it."))
-    if found.status == "closed":
-        abort(400, _("The ticket is closed."))
-    created = work.link_article(found, current_user, article_id)
+    catalog = current_index().catalog()
+    try:
+        created = work.link_article(found, current_user, article_id, catalog)
+    except tickets.TicketError as error:
+        abort(400, error_text(str(error)))
     _commit_or_503()
+    info = catalog[article_id]
     url = customer_link(article_id, created.code)
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"article": article_id, "title": info.title, "url": url})

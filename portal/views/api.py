@@ -38,6 +38,7 @@ from ..service_hours import calendar
 from ..tickets import work
 from ..visitors import known_visitor
 from .agent import customer_link
+from .agent import error_text
 from .params import category_arg
 from .params import int_arg
 from .params import json_body
@@ -218,21 +219,18 @@ def link_article(number: str):
     if found is None:
         abort(404)
     article_id = body["article"]
-    info = current_index().catalog().get(article_id) if is_valid_id(article_id) else None
-    if info is None or info.status != "published":
-        abort(400, _("There is no published article with this id."))
-    if not info.is_public:
-        abort(400, _("This article is internal: customers cannot open it."))
-    if found.status == "closed":
-        abort(409, _("The ticket is closed."))
-    created = work.link_article(found, api_user(), article_id, source="api")
+    catalog = current_index().catalog()
+    try:
+        created = work.link_article(found, api_user(), article_id, catalog, source="api")
+    except tickets.TicketError as error:
+        abort(409 if str(error) == "closed" else 400, error_text(str(error)))
     try:
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("could not record a linked article")
         abort(503)
-    return jsonify({"article": article_id, "title": info.title,
+    return jsonify({"article": article_id, "title": catalog[article_id].title,
                     "url": customer_link(article_id, created.code)}), 201
 
 
