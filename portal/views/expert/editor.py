@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 
@@ -18,10 +17,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from ...articles import blank_after_front
-from ...articles import compose_file
+from ...articles import STATUSES
 from ...articles import is_valid_id
-from ...articles import split_file
+from ...authoring import editing
 from ...authoring import gaps as gap_work
 from ...authoring import store
 from ...authoring.diff import side_by_side
@@ -31,10 +29,10 @@ from ...extensions import csrf
 from ...extensions import db
 from ...forms import ArticleForm
 from ...forms import RestoreForm
-from ...importer import slugify
 from ...knowledge import current_index
 from ...search import Scope
 from ...search import search as run_search
+from ..params import choice_arg
 from ..params import int_arg
 from ..params import text_arg
 from . import bp
@@ -43,18 +41,9 @@ from .common import staff_member
 log = logging.getLogger(__name__)
 
 LIST_PAGE = 50
-STATUSES = ("published", "draft", "archived")
-_SEPARATORS = re.compile(r"[,\n]")
 
 
 # --- The list ------------------------------------------------------------------------------
-
-
-def _choice(name: str, allowed) -> str | None:
-    value = request.args.get(name) or None
-    if value is not None and value not in allowed:
-        abort(400, _("Unknown value of “%(name)s”.", name=name))
-    return value
 
 
 @bp.get("/")
@@ -63,9 +52,9 @@ def articles():
     index = current_index()
     catalog = index.catalog()
     categories = sorted({info.category for info in catalog.values() if info.category})
-    status = _choice("status", STATUSES)
-    category = _choice("category", categories)
-    lang = _choice("lang", current_app.config["LANGUAGES"])
+    status = choice_arg("status", STATUSES)
+    category = choice_arg("category", categories)
+    lang = choice_arg("lang", current_app.config["LANGUAGES"])
     mine = request.args.get("owner") == "me"
     query = text_arg("q", 500).strip()
     page = int_arg("page", 1, 1, 10_000)
@@ -94,64 +83,17 @@ def articles():
 # --- The editor ----------------------------------------------------------------------------
 
 
-def _words(value: str | None) -> list[str]:
-    """A list typed as words or phrases separated by commas or new lines."""
-    seen: list[str] = []
-    for part in _SEPARATORS.split(value or ""):
-        part = " ".join(part.split())
-        if part and part not in seen:
-            seen.append(part)
-    return seen
-
-
 def _form_from_file(text: str, article_id: str, digest: str) -> ArticleForm:
-    meta = store.front_matter_of(text)
-    _front, body = split_file(text)
-    category, _, slug = article_id.rpartition("/")
-
-    def words(key: str) -> list[str]:
-        value = meta.get(key)
-        return [str(v) for v in value] if isinstance(value, list) else _words(str(value or ""))
-
-    reviewed = meta.get("reviewed")
-    every = meta.get("review_every")
-    return ArticleForm(
-        formdata=None, title=str(meta.get("title") or ""), summary=str(meta.get("summary") or ""),
-        category=category, slug=slug, lang=meta.get("lang") or current_index().default_lang,
-        audience=meta.get("audience") or "public", tags=", ".join(words("tags")),
-        keywords="\n".join(words("keywords")), owner=str(meta.get("owner") or ""),
-        review_every=every if isinstance(every, int) and not isinstance(every, bool) else None,
-        reviewed=reviewed if isinstance(reviewed, dt.date) else None,
-        translations=", ".join(words("translations")), body=body, base=digest)
+    fields = editing.fields_from_file(text, article_id, current_index().default_lang)
+    return ArticleForm(formdata=None, base=digest, **fields)
 
 
 def _text_from_form(form: ArticleForm, status: str, earlier_text: str = "") -> str:
-    """The file the form makes: the earlier file's front matter (aliases, source) updated
-    with the fields, then the body as typed; laid out as the earlier file was."""
-    earlier = store.front_matter_of(earlier_text)
-    meta = dict(earlier)
-    meta.update({
-        "title": form.title.data, "summary": form.summary.data or None,
-        "lang": form.lang.data, "audience": form.audience.data, "status": status,
-        "tags": _words(form.tags.data), "keywords": _words(form.keywords.data),
-        "owner": form.owner.data or None, "reviewed": form.reviewed.data,
-        "review_every": form.review_every.data, "translations": _words(form.translations.data),
-    })
-    # A file that leaves a key at its default keeps doing so: a save adds no lines.
-    for key, default in (("audience", "public"), ("status", "published")):
-        if key not in earlier and meta[key] == default:
-            del meta[key]
-    return compose_file(meta, form.body.data or "", blank_after_front(earlier_text))
+    return editing.file_from_fields(form.data, status, earlier_text)
 
 
 def _target_id(form: ArticleForm, article_id: str | None) -> str:
-    """The id the form asks for; an empty address keeps the current one, or for a new
-    article is made from the title."""
-    slug = form.slug.data
-    if not slug:
-        slug = article_id.rpartition("/")[2] if article_id else (
-            slugify(form.title.data or "")[:80].strip("-_") or "article")
-    return f"{form.category.data}/{slug}"
+    return editing.target_id(form.category.data, form.slug.data, form.title.data, article_id)
 
 
 def _refusal_field(form: ArticleForm, refusal: store.SaveRefused):
@@ -188,8 +130,8 @@ def _render_editor(form: ArticleForm, article_id: str | None, status: int = 200,
     catalog = index.catalog()
     current_status = "new"
     if article_id:
-        meta = store.front_matter_of(store.snapshot(index.articles_dir, article_id).text or "")
-        current_status = meta.get("status") if meta.get("status") in STATUSES else "published"
+        current_status = editing.status_of(store.snapshot(index.articles_dir,
+                                                          article_id).text or "")
     categories = sorted({i.category for i in catalog.values() if i.category})
     page = render_template(
         "expert/editor.html", form=form, article_id=article_id, current_status=current_status,
