@@ -21,6 +21,7 @@ from portal.extensions import db
 
 from .servers import http_receiver  # noqa: F401
 from .servers import smtp_server  # noqa: F401
+from .staff import AuthActions
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -295,6 +296,12 @@ def _drop_tables(app) -> None:
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def auth(client):
+    """Log `client` in and out as staff: `auth.login(email)`, `auth.logout()`."""
+    return AuthActions(client)
 
 
 @pytest.fixture

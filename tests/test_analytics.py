@@ -526,10 +526,9 @@ def test_only_experts_and_admins_see_analytics(app, url):
     assert expert(app).get(url).status_code == 200
 
 
-def test_the_console_links_to_analytics_in_russian_by_default(app):
+def test_the_console_links_to_analytics_in_russian_by_default(app, client, auth):
     make_staff(app, "expert", "ru-expert@example.com")
-    client = app.test_client()
-    assert log_in(client, "ru-expert@example.com").status_code == 303
+    assert auth.login("ru-expert@example.com").status_code == 303
     shown = client.get("/expert/").get_data(as_text=True)
     assert re.search(r'<a href="/expert/analytics"[^>]*>', shown)
     response = client.get("/expert/analytics")

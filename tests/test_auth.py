@@ -27,6 +27,7 @@ from portal.knowledge import current_index
 
 from .conftest import database_urls
 from .staff import PASSWORD
+from .staff import AuthActions
 from .staff import log_in
 from .staff import make_staff
 from .staff import new_ticket_number
@@ -316,42 +317,40 @@ def test_a_staff_token_finds_internal_articles_and_a_bad_one_is_refused(app):
 # --- Logging in and out ------------------------------------------------------------------
 
 
-def test_a_wrong_password_and_an_unknown_address_look_the_same(app):
+def test_a_wrong_password_and_an_unknown_address_look_the_same(app, client, auth):
     make_staff(app, "agent")
-    client = english(app.test_client())
-    wrong_password = log_in(client, EMAIL, "not the password at all")
-    unknown_address = log_in(client, "nobody@example.com")
+    english(client)
+    wrong_password = auth.login(EMAIL, "not the password at all")
+    unknown_address = auth.login("nobody@example.com")
     assert wrong_password.status_code == unknown_address.status_code == 401
     assert login_error(wrong_password) == login_error(unknown_address) == WRONG_LOGIN
     assert goes_to_login(client.get("/agent/"))
 
 
-def test_a_disabled_account_cannot_log_in(app):
+def test_a_disabled_account_cannot_log_in(app, client, auth):
     make_staff(app, "agent")
     with app.app_context():
         staff.disable_user(staff.find_user(EMAIL))
-    client = english(app.test_client())
-    refused = log_in(client, EMAIL)
+    english(client)
+    refused = auth.login(EMAIL)
     assert refused.status_code == 401
     assert login_error(refused) == WRONG_LOGIN
     assert goes_to_login(client.get("/agent/"))
 
 
-def test_logging_in_opens_the_ticket_queue(app):
+def test_logging_in_opens_the_ticket_queue(app, client, auth):
     make_staff(app, "engineer", EMAIL)
-    client = app.test_client()
-    response = log_in(client, EMAIL)
+    response = auth.login(EMAIL)
     assert response.status_code == 303
     assert response.headers["Location"] == "/agent/"
     assert client.get("/agent/").status_code == 200
 
 
-def test_logging_in_gives_a_new_session_cookie(app):
+def test_logging_in_gives_a_new_session_cookie(app, client, auth):
     make_staff(app, "agent")
-    client = app.test_client()
     client.get("/login")
     before = session_cookie(app, client)
-    assert log_in(client, EMAIL).status_code == 303
+    assert auth.login(EMAIL).status_code == 303
     assert session_cookie(app, client) != before
     planted = app.test_client()
     planted.set_cookie(app.config["SESSION_COOKIE_NAME"], before)
@@ -374,7 +373,7 @@ def test_logging_out_ends_the_session_for_every_copy_of_the_cookie(make_app, art
     assert client.get("/logout").status_code == 405
     assert client.post("/logout").status_code == 400
     assert client.get("/agent/").status_code == 200
-    response = client.post("/logout", data={"csrf_token": form_token(client)})
+    response = AuthActions(client).logout()
     assert response.status_code == 303
     assert response.headers["Location"] == "/login"
     assert goes_to_login(client.get("/agent/"))
@@ -562,9 +561,9 @@ def stays_on_site(location: str) -> bool:
 
 
 @pytest.mark.parametrize("target", EVIL_NEXT)
-def test_logging_in_never_leads_off_the_site(app, target):
+def test_logging_in_never_leads_off_the_site(app, auth, target):
     make_staff(app, "agent")
-    response = log_in(app.test_client(), EMAIL, next_url=target)
+    response = auth.login(EMAIL, next_url=target)
     assert response.status_code == 303
     assert stays_on_site(response.headers["Location"]), response.headers["Location"]
 
@@ -576,20 +575,19 @@ def test_the_login_page_of_a_logged_in_member_never_leads_off_the_site(app, targ
     assert stays_on_site(response.headers["Location"]), response.headers["Location"]
 
 
-def test_a_page_on_the_site_is_where_logging_in_leads(app):
+def test_a_page_on_the_site_is_where_logging_in_leads(app, auth):
     make_staff(app, "agent")
-    response = log_in(app.test_client(), EMAIL, next_url="/agent/?view=mine")
+    response = auth.login(EMAIL, next_url="/agent/?view=mine")
     assert response.headers["Location"] == "/agent/?view=mine"
 
 
-def test_a_visitor_sent_to_log_in_comes_back_to_the_ticket(app):
+def test_a_visitor_sent_to_log_in_comes_back_to_the_ticket(app, client, auth):
     number = new_ticket_number(app)
     make_staff(app, "agent")
-    client = app.test_client()
     login_url = client.get(f"/agent/tickets/{number}").headers["Location"]
     page = client.get(login_url).get_data(as_text=True)
     hidden = html.unescape(re.search(r'name="next" type="hidden" value="([^"]*)"', page).group(1))
-    response = log_in(client, EMAIL, next_url=hidden)
+    response = auth.login(EMAIL, next_url=hidden)
     assert response.headers["Location"] == f"/agent/tickets/{number}"
     assert number in client.get(response.headers["Location"]).get_data(as_text=True)
 
@@ -624,7 +622,7 @@ def generated_password(output: str) -> str:
     return found[0]
 
 
-def test_creating_an_account_prints_a_password_that_logs_in(app):
+def test_creating_an_account_prints_a_password_that_logs_in(app, auth):
     result = app.test_cli_runner().invoke(args=[
         "users", "create", "--role", "engineer", "--email", "Irina@Example.com",
         "--name", "Ирина", "--generate-password"])
@@ -632,7 +630,7 @@ def test_creating_an_account_prints_a_password_that_logs_in(app):
     assert "Created engineer irina@example.com (Ирина)." in result.output
     password = generated_password(result.output)
     assert result.output.count(password) == 1
-    assert log_in(app.test_client(), "irina@example.com", password).status_code == 303
+    assert auth.login("irina@example.com", password).status_code == 303
 
 
 def test_an_address_that_has_an_account_is_refused(app):
@@ -706,7 +704,7 @@ class Terminal:
             os.close(self.primary)
 
 
-def test_a_short_password_typed_at_the_prompt_is_refused_and_asked_again(app):
+def test_a_short_password_typed_at_the_prompt_is_refused_and_asked_again(app, auth):
     env = {**os.environ, "PORTAL_TESTING": "true", "PORTAL_SECRET_KEY": "test",
            "PORTAL_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
            "PORTAL_ARTICLES_DIR": app.config["ARTICLES_DIR"],
@@ -727,7 +725,7 @@ def test_a_short_password_typed_at_the_prompt_is_refused_and_asked_again(app):
         exit_code = terminal.close()
     assert exit_code == 0
     assert good not in terminal.screen and "short\r\n" not in terminal.screen
-    assert log_in(app.test_client(), EMAIL, good).status_code == 303
+    assert auth.login(EMAIL, good).status_code == 303
 
 
 def test_the_list_shows_every_account_with_its_role_and_state(app):
