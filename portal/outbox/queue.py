@@ -227,7 +227,7 @@ def backoff(attempts: int, retries: RetrySettings) -> dt.timedelta:
 def due_left(session: Session) -> int:
     """How many pending messages are due now, held by a sender or not."""
     return session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= utc_now()))
+        OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= utc_now())) or 0
 
 
 # --- by hand --------------------------------------------------------------------------------

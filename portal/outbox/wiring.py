@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     # Read once here so that a setting that is not a number stops the start, not each send.
     settings_from(app.config)
     app.extensions["outbox"] = Sender(app, _deliver_in_background)
-    started = []
+    started: list[bool] = []
 
     @app.before_request
     def _start_sender() -> None:
