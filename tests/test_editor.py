@@ -271,6 +271,24 @@ def test_text_that_takes_too_long_to_render_is_refused_not_hung_on(make_app, art
     assert read_form(response.get_data(as_text=True)).fields["body"] == slow
 
 
+def test_each_app_keeps_its_own_render_time_limit(make_app, articles_dir):
+    # Two apps in one process (tests, or one worker serving two sites): the one built last
+    # must not impose its limit on the other.
+    patient = make_app(articles_dir, EDITOR_RENDER_SECONDS=20)
+    strict = make_app(articles_dir, EDITOR_RENDER_SECONDS=0.5)
+    body = "[a](b " * 1500  # quadratic in Python-Markdown: about two seconds
+    answers = {}
+    for name, app in (("patient", patient), ("strict", strict)):
+        expert = expert_client(app, f"{name}@example.com", "Expert")
+        expert.set_cookie("ui_lang", "en")
+        token = csrf_token(expert.get("/expert/articles/new").get_data(as_text=True))
+        answers[name] = expert.post("/expert/preview", data={
+            "csrf_token": token, "title": "Slow", "category": "internet", "lang": "ru",
+            "audience": "public", "body": body}).get_json()
+    assert answers["patient"]["problems"] == [] and answers["patient"]["html"]
+    assert any("takes too long" in p for p in answers["strict"]["problems"])
+
+
 def test_files_changed_outside_the_portal_become_revisions(app, articles_dir):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["index", "build"]).exit_code == 0

@@ -14,7 +14,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..knowledge import current_index
 from ..models import ArticleRevision
-from . import render
 from . import store
 from .lock import FolderBusy
 
@@ -24,7 +23,6 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Finish or forget, once per process, the saves a crash cut short, before the first
     page is served (a new process may follow a killed one)."""
-    render.set_limit(app.config["EDITOR_RENDER_SECONDS"])
     state = {"checked": False}
     lock = threading.Lock()
 

@@ -255,8 +255,10 @@ def _answering(index: SearchIndex, article_id: str):
 
 
 def answer_with_keywords(index: SearchIndex, normalized: str, queries: list[str],
-                         article_id: str, staff: StaffUser | None) -> GapAction:
-    """An existing article answers the gap: its queries become the article's keywords."""
+                         article_id: str, staff: StaffUser | None,
+                         render_seconds: float | None = None) -> GapAction:
+    """An existing article answers the gap: its queries become the article's keywords
+    (saved within the app's limit on rendering)."""
     normalized = _key(normalized)
     info = _answering(index, article_id)
     queries = [" ".join(q.split())[:200] for q in queries if q and q.strip()][:20]
@@ -269,7 +271,7 @@ def answer_with_keywords(index: SearchIndex, normalized: str, queries: list[str]
         meta["keywords"] = keywords + [q for q in queries if q.casefold() not in known]
 
     store.change_front_matter(index, info.id, add, author=staff, source="gap",
-                              message=queries[0])
+                              message=queries[0], render_seconds=render_seconds)
     action = _record(normalized, "keywords", queries[0], staff, info.id)
     db.session.commit()
     return action

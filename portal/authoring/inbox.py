@@ -222,8 +222,9 @@ def close(kind: str, key: str, by: StaffUser, note: str | None,
 
 
 def mark_reviewed(index: SearchIndex, article_id: str, by: StaffUser, note: str | None,
-                  today: dt.date | None = None):
-    """The article was checked: `reviewed` becomes today in its file (a revision)."""
+                  today: dt.date | None = None, render_seconds: float | None = None):
+    """The article was checked: `reviewed` becomes today in its file (a revision), saved
+    within the app's limit on rendering."""
     note = _note(note)
     today = today or _now().date()
 
@@ -231,4 +232,4 @@ def mark_reviewed(index: SearchIndex, article_id: str, by: StaffUser, note: str 
         meta["reviewed"] = today
 
     return store.change_front_matter(index, article_id, stamp, author=by, source="review",
-                                     message=note or "")
+                                     message=note or "", render_seconds=render_seconds)

@@ -19,8 +19,10 @@ from ..articles import Article
 from ..articles import ArticleError
 from ..articles import Problem
 
-#: Longest a preview or a save may spend rendering (EDITOR_RENDER_SECONDS sets it).
-RENDER_SECONDS = 5.0
+#: Longest a preview or a save may spend rendering when the caller names no limit. The web
+#: app passes its own EDITOR_RENDER_SECONDS with each call: a limit belongs to one app, so
+#: two apps in one process (tests, a worker serving two sites) never share one.
+DEFAULT_SECONDS = 5.0
 
 _context = None
 _context_lock = threading.Lock()
@@ -83,13 +85,8 @@ def _run(args: tuple, timeout: float):
     return value
 
 
-def set_limit(seconds: float) -> None:
-    """How long rendering may take from now on."""
-    global RENDER_SECONDS
-    RENDER_SECONDS = float(seconds)
-
-
 def parse_bounded(root: Path, path: Path, data: bytes, default_lang: str = "ru",
                   timeout: float | None = None) -> Article:
-    """`articles.parse_article`, in a child process stopped after `timeout` seconds."""
-    return _run((root, path, data, default_lang), timeout or RENDER_SECONDS)
+    """`articles.parse_article`, in a child process stopped after `timeout` seconds
+    (None: DEFAULT_SECONDS)."""
+    return _run((root, path, data, default_lang), timeout or DEFAULT_SECONDS)

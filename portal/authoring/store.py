@@ -192,14 +192,16 @@ def _catch_up(current: Snapshot, now: dt.datetime) -> None:
 
 def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
          author: StaffUser | None, message: str = "", source: str = "editor",
-         rename_to: str | None = None, now: dt.datetime | None = None) -> ArticleRevision | None:
+         rename_to: str | None = None, now: dt.datetime | None = None,
+         render_seconds: float | None = None) -> ArticleRevision | None:
     """Write an article's file as a new revision and index it.
 
     `base` is the content hash of the file the expert started from (None: a new article,
     whose id must be free); when the file is no longer that version, nothing is written and
     `EditConflict` says what is there now. `rename_to` moves the article to another id; the
-    old id becomes an alias, so links to it keep working. Returns the revision, or None when
-    the text is what the file holds already."""
+    old id becomes an alias, so links to it keep working. `render_seconds` is how long
+    rendering may take (the app's EDITOR_RENDER_SECONDS; None: `render.DEFAULT_SECONDS`).
+    Returns the revision, or None when the text is what the file holds already."""
     if source not in SOURCES:
         raise ValueError(f"unknown revision source {source!r}")
     root = index.articles_dir
@@ -208,7 +210,7 @@ def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
     if target != article_id:
         text = _moved(text, article_id, target)
     # Rendering may take seconds: it needs no lock, so other saves do not wait for it.
-    article = _parsed(index, target, text)
+    article = _parsed(index, target, text, render_seconds)
     with editor_lock(root):
         _recover_locked(index)  # a save that died here before us leaves nothing half done
         current = snapshot(root, article_id)
@@ -231,21 +233,23 @@ def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
         return row
 
 
-def _parsed(index: SearchIndex, article_id: str, text: str) -> Article:
+def _parsed(index: SearchIndex, article_id: str, text: str,
+            render_seconds: float | None) -> Article:
     """The article the text makes, rendered within the time limit, or SaveRefused."""
     root = index.articles_dir
     try:
         return parse_bounded(root, article_path(root, article_id), text.encode("utf-8"),
-                             index.default_lang)
+                             index.default_lang, render_seconds)
     except ArticleError as error:
         raise SaveRefused("problems", [p.message for p in error.problems]) from None
     except RenderTimeout:
         raise SaveRefused("too_slow") from None
 
 
-def check_text(index: SearchIndex, article_id: str, text: str) -> Article:
+def check_text(index: SearchIndex, article_id: str, text: str,
+               render_seconds: float | None = None) -> Article:
     """What saving `text` as `article_id` would make (for the preview), or SaveRefused."""
-    article = _parsed(index, article_id, clean_markdown(text))
+    article = _parsed(index, article_id, clean_markdown(text), render_seconds)
     _check_links(index, article, article_id)
     return article
 
@@ -460,8 +464,8 @@ def sync_from_disk(index: SearchIndex, now: dt.datetime | None = None) -> Sync:
 
 
 def change_front_matter(index: SearchIndex, article_id: str, change, *,
-                        author: StaffUser | None, message: str = "",
-                        source: str = "editor") -> ArticleRevision | None:
+                        author: StaffUser | None, message: str = "", source: str = "editor",
+                        render_seconds: float | None = None) -> ArticleRevision | None:
     """Save the article with its front matter changed by `change(meta)` (the body as it
     is), starting over when another save gets in between."""
     for _attempt in range(3):
@@ -475,7 +479,7 @@ def change_front_matter(index: SearchIndex, article_id: str, change, *,
             text = articles_mod.compose_file(meta, body,
                                              articles_mod.blank_after_front(current.text))
             return save(index, article_id, text, base=current.hash, author=author,
-                        message=message, source=source)
+                        message=message, source=source, render_seconds=render_seconds)
         except EditConflict:
             continue
     raise SaveRefused("busy")

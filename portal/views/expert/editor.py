@@ -36,6 +36,7 @@ from ..params import choice_arg
 from ..params import int_arg
 from ..params import text_arg
 from . import bp
+from .common import render_seconds
 from .common import staff_member
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ def _preview(form: ArticleForm, article_id: str | None):
     target = _target_id(form, article_id)
     try:
         return store.check_text(current_index(), article_id or target,
-                                _text_from_form(form, "draft")), None
+                                _text_from_form(form, "draft"), render_seconds()), None
     except store.SaveRefused as refusal:
         _refusal_field(form, refusal)
         return None, refusal
@@ -211,7 +212,7 @@ def edit_article(article_id: str):
 def _problems_on_disk(article_id: str, current: store.Snapshot) -> list[str]:
     """What is wrong with the file as it is (changed outside the portal, say)."""
     try:
-        store.check_text(current_index(), article_id, current.text)
+        store.check_text(current_index(), article_id, current.text, render_seconds())
     except store.SaveRefused as refusal:
         return refusal.problems or [refusal.detail or refusal.code]
     return []
@@ -239,7 +240,8 @@ def _save(form: ArticleForm, article_id: str | None):
     try:
         row = store.save(index, article_id or target, text, base=form.base.data or None,
                          author=staff_member(), message=form.message.data or "",
-                         rename_to=target if article_id and target != article_id else None)
+                         rename_to=target if article_id and target != article_id else None,
+                         render_seconds=render_seconds())
     except store.EditConflict as conflict:
         return _conflict(form, article_id or target, conflict, text, extra)
     except store.SaveRefused as refusal:
@@ -365,7 +367,8 @@ def restore(article_id: str, number: int):
     try:
         row = store.save(index, article_id, text, base=form.base.data or None,
                          author=staff_member(), source="restore",
-                         message=_("Restored revision %(number)d", number=number))
+                         message=_("Restored revision %(number)d", number=number),
+                         render_seconds=render_seconds())
     except store.EditConflict:
         flash(_("The article changed after you opened this page. Look at the newest "
                 "revision, then restore again if you still want to."), "error")

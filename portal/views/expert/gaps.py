@@ -27,6 +27,7 @@ from ...search import Scope
 from ...search import search as run_search
 from ..params import int_arg
 from . import bp
+from .common import render_seconds
 from .common import staff_member
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,8 @@ def answer_gap():
     try:
         if form.mode.data == "keywords":
             gap_work.answer_with_keywords(index, form.normalized.data, form.queries.data,
-                                          form.article.data, staff_member())
+                                          form.article.data, staff_member(),
+                                          render_seconds())
         else:
             gap_work.answer_with_best_bet(index, form.normalized.data,
                                           form.query.data or form.normalized.data,

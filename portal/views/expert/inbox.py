@@ -27,6 +27,7 @@ from ...models import StaffUser
 from ..params import choice_arg
 from ..params import int_arg
 from . import bp
+from .common import render_seconds
 from .common import staff_member
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ def close_item(kind: str, key: str):
         if kind == "review":
             if not is_valid_id(key):
                 abort(404)
-            inbox.mark_reviewed(current_index(), key, staff_member(), form.note.data)
+            inbox.mark_reviewed(current_index(), key, staff_member(), form.note.data,
+                                render_seconds=render_seconds())
             closed = 1
         else:
             closed = inbox.close(kind, key, staff_member(), form.note.data)
