@@ -38,6 +38,7 @@ from ..extensions import db
 from ..models import ArticleRevision
 from ..models import StaffUser
 from ..search import SearchIndex
+from ..text import comma_list
 from .lock import editor_lock
 from .render import RenderTimeout
 from .render import parse_bounded
@@ -296,7 +297,7 @@ def with_current_aliases(text: str, current: str) -> str:
 
 def _id_list(value) -> list[str]:
     if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
+        return comma_list(value)
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
