@@ -277,7 +277,8 @@ def read_front_matter(rel: str, text: str) -> FrontMatter:
         return FrontMatter({}, body, {})
     # Blank lines at the top are not YAML (one of tabs would be an error). The YAML is
     # read from the line break before its first line, where the reader always started.
-    blank = _BLANK_LINES.match(split.front).end()
+    match = _BLANK_LINES.match(split.front)
+    blank = match.end() if match else 0
     line = split.first_line + split.front.count("\n", 0, blank) - 1
     document = read_yaml(rel, "\n" + split.front[blank:], line, "front matter is not valid YAML")
     if document.data is None:
