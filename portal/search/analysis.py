@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import Protocol
 
 import Stemmer
 from whoosh.analysis import Filter
 from whoosh.analysis import LowercaseFilter
 from whoosh.analysis import NgramFilter
 from whoosh.analysis import RegexTokenizer
+
+from .whoosh_types import Analyzer
+from .whoosh_types import Token
 
 #: A word: letters and digits, with any combining marks (stress accents) inside it, so
 #: that "Кари́бский" stays one token; the marks are removed by `fold`.
@@ -46,7 +52,14 @@ RU_STOP = frozenset(_RU_STOP_TEXT.split())
 EN_STOP = frozenset(_EN_STOP_TEXT.split())
 STOP_WORDS = RU_STOP | EN_STOP
 
-_stemmers = {"ru": Stemmer.Stemmer("russian"), "en": Stemmer.Stemmer("english")}
+class _Stemmer(Protocol):
+    """What is used of PyStemmer's (untyped) Stemmer."""
+
+    def stemWord(self, word: str) -> str: ...
+
+
+_stemmers: dict[str, _Stemmer] = {"ru": Stemmer.Stemmer("russian"),
+                                  "en": Stemmer.Stemmer("english")}
 
 
 #: Characters that may carry an accent to strip: combining marks and accented Latin letters.
@@ -145,20 +158,20 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
 
 
-class FoldFilter(Filter):
+class FoldFilter(Filter):  # type: ignore[misc]  # whoosh is untyped
     """Folds each token with `fold`; drops tokens that fold to nothing."""
 
-    def __call__(self, tokens):
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
         for token in tokens:
             token.text = fold(token.text)
             if token.text:
                 yield token
 
 
-class StopWordFilter(Filter):
+class StopWordFilter(Filter):  # type: ignore[misc]  # whoosh is untyped
     """Removes Russian and English stop words (after folding, so 'ещё' matches 'еще')."""
 
-    def __call__(self, tokens):
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
         for token in tokens:
             if token.text not in STOP_WORDS:
                 yield token
@@ -167,27 +180,27 @@ class StopWordFilter(Filter):
                 yield token
 
 
-class MixedStemFilter(Filter):
+class MixedStemFilter(Filter):  # type: ignore[misc]  # whoosh is untyped
     """Stems each token with the stemmer of its script."""
 
-    def __call__(self, tokens):
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
         for token in tokens:
             if not token.stopped:
                 token.text = stem(token.text)
             yield token
 
 
-def text_analyzer():
+def text_analyzer() -> Analyzer:
     """Analyzer for the searchable text fields."""
     return (RegexTokenizer(WORD) | LowercaseFilter() | FoldFilter() | StopWordFilter()
             | MixedStemFilter())
 
 
-def word_analyzer():
+def word_analyzer() -> Analyzer:
     """Analyzer for the vocabulary field: folded surface words, no stems, no stop list."""
     return RegexTokenizer(WORD) | LowercaseFilter() | FoldFilter()
 
 
-def prefix_analyzer():
+def prefix_analyzer() -> Analyzer:
     """Analyzer for title completion: every prefix (2..20 letters) of every folded word."""
     return RegexTokenizer(WORD) | LowercaseFilter() | FoldFilter() | NgramFilter(2, 20, at="start")

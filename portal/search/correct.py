@@ -7,10 +7,13 @@ does know: the knowledge base's own vocabulary is the dictionary.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from functools import cached_property
+from typing import TypeVar
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -22,6 +25,7 @@ from .analysis import script_of
 from .analysis import stem
 from .index import term_frequencies
 from .schema import ARTICLE_FIELDS
+from .whoosh_types import Searcher
 
 LAYOUT = "layout"
 SPELLING = "spelling"
@@ -67,10 +71,15 @@ def _dedupe_letters(word: str) -> str:
     return "".join(ch for ch, _ in itertools.groupby(word))
 
 
-def _split_by_spellings(word: str, table: list[tuple[str, object]], unknown) -> list:
+#: What a spelling table replaces a spelling with: a string, or the readings of a letter.
+Part = TypeVar("Part")
+
+
+def _split_by_spellings(word: str, table: Sequence[tuple[str, Part]],
+                        unknown: Callable[[str], Part]) -> list[Part]:
     """`word` cut left to right into the longest spellings `table` knows, each replaced by
     its value; a letter the table lacks becomes `unknown(letter)`."""
-    parts = []
+    parts: list[Part] = []
     i = 0
     while i < len(word):
         for spelling, value in table:
@@ -134,7 +143,7 @@ class Vocabulary:
     valid word the articles happen not to use must not be "corrected" into another one.
     """
 
-    def __init__(self, searcher, also_known: Iterable[str] = ()):
+    def __init__(self, searcher: Searcher, also_known: Iterable[str] = ()) -> None:
         self._reader = searcher.reader()
         self.also_known = frozenset(also_known)
 
@@ -296,8 +305,8 @@ def _fix_layout(chunks: list[str], unknown: list[int], vocab: Vocabulary) -> set
     The evidence is one chunk whose other-layout form the index knows; then every unknown
     chunk that can be switched is, short words ("d" for "в") included.
     """
-    candidates = {i: switch_layout(chunks[i]) for i in unknown}
-    candidates = {i: other for i, other in candidates.items() if other}
+    switched = {i: switch_layout(chunks[i]) for i in unknown}
+    candidates = {i: other for i, other in switched.items() if other}
     if not any(vocab.chunk_is_known(other) for other in candidates.values()):
         return set()
     for i, chunk in enumerate(chunks):

@@ -43,6 +43,9 @@ from .schema import ARTICLE_FIELDS
 from .schema import SECTION_FIELDS
 from .scoring import Scorer
 from .scoring import Slot
+from .whoosh_types import Query
+from .whoosh_types import Searcher
+from .whoosh_types import StoredFields
 
 #: Score multiplier for a document matching only part of a query of several words: the
 #: idf-weighted share c in [0, 1] it matches scales its score by (1 - COVERAGE_WEIGHT * (1 - c)).
@@ -113,8 +116,9 @@ class Scope:
     prefer_lang: str | None = None
 
 
-def _filters(scope: Scope):
-    terms = []
+def _filters(scope: Scope) -> tuple[Query | None, Query | None]:
+    """Whoosh's filter (what to keep) and mask (what to drop) for the scope."""
+    terms: list[Query] = []
     if scope.lang:
         terms.append(Term("lang", scope.lang))
     if scope.category:
@@ -135,14 +139,14 @@ class _Generation:
     synonyms: SynonymMap
     families: WordFamilies
     catalog: dict[str, ArticleInfo]
-    searcher: object
+    searcher: Searcher
     #: Normalized form of a best bet's query -> its article ids.
     best_bets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _vocabulary: Vocabulary | None = None
 
     @classmethod
     def of(cls, index: SearchIndex) -> _Generation:
-        def compute(searcher) -> _Generation:
+        def compute(searcher: Searcher) -> _Generation:
             # The parts are derived values of their own, shared with `related` and the rest.
             return cls(
                 scorer=index.derived("scorer", Scorer),
@@ -276,7 +280,7 @@ def _hits(gen: _Generation, slots: list[Slot], ranked: list[tuple[str, float]]) 
     # Highlight every form that counted: typed words, relatives and synonyms.
     stems = {s for slot in slots for alternative in slot.alternatives for s in alternative.stems}
     sections = _best_sections(searcher, scorer, slots, ids)
-    hits = []
+    hits: list[Hit] = []
     for doc_id, score in ranked:
         info: ArticleInfo = gen.catalog[doc_id]
         section = sections.get(doc_id)
@@ -298,8 +302,8 @@ def _hits(gen: _Generation, slots: list[Slot], ranked: list[tuple[str, float]]) 
     return hits
 
 
-def _best_sections(searcher, scorer: Scorer, slots: list[Slot],
-                   ids: list[str]) -> dict[str, dict]:
+def _best_sections(searcher: Searcher, scorer: Scorer, slots: list[Slot],
+                   ids: list[str]) -> dict[str, StoredFields]:
     """For each article, the stored data of its section that matches the query best."""
     docnums = scorer.section_docnums(set(ids))
     if not docnums or not slots:
@@ -385,7 +389,7 @@ def suggest(index: SearchIndex, raw: str | None, scope: Scope = Scope(),
 def related(index: SearchIndex, article_id: str, limit: int = 5) -> list[ArticleInfo]:
     """Public articles about the same things as this one, in its language."""
 
-    def compute(_searcher) -> dict:
+    def compute(_searcher: Searcher) -> dict[str, list[ArticleInfo]]:
         return {}
 
     cache = index.derived("related", compute)

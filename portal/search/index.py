@@ -13,10 +13,14 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
+from typing import TypeVar
+from typing import cast
 
 from whoosh import index as whoosh_index
 from whoosh.query import Term
@@ -33,6 +37,11 @@ from .schema import KIND_CATEGORY
 from .schema import KIND_SECTION
 from .schema import KIND_SETTING
 from .schema import build_schema
+from .whoosh_types import Index
+from .whoosh_types import Reader
+from .whoosh_types import Searcher
+from .whoosh_types import StoredFields
+from .whoosh_types import Writer
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +50,8 @@ BEST_BETS_ID = "setting:best_bets"
 FORMAT_ID = "setting:format"
 #: Section and article text kept for snippets; longer text is cut.
 STORED_TEXT_LIMIT = 20_000
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -111,7 +122,7 @@ class IndexedArticle:
     keywords: tuple[str, ...]
 
 
-def _article_data(article: Article) -> dict:
+def _article_data(article: Article) -> dict[str, object]:
     return {
         "title": article.title, "summary": article.summary, "lang": article.lang,
         "category": article.category, "tags": article.tags, "keywords": article.keywords,
@@ -124,7 +135,7 @@ def _article_data(article: Article) -> dict:
     }
 
 
-def _info(doc_id: str, data: dict) -> ArticleInfo:
+def _info(doc_id: str, data: Mapping[str, Any]) -> ArticleInfo:
     return ArticleInfo(
         id=doc_id, title=data["title"], summary=data["summary"], lang=data["lang"],
         category=data["category"], tags=tuple(data["tags"]), audience=data["audience"],
@@ -135,7 +146,7 @@ def _info(doc_id: str, data: dict) -> ArticleInfo:
     )
 
 
-def article_documents(article: Article) -> Iterator[dict]:
+def article_documents(article: Article) -> Iterator[dict[str, object]]:
     """The index entries of one article: the article itself, then one per section."""
     headings = " \n".join(h.title for h in article.toc)
     yield {
@@ -166,7 +177,7 @@ def file_stamp(path: Path) -> str:
     return f"{info.st_mtime_ns}:{info.st_size}"
 
 
-def term_frequencies(reader, field: str) -> dict[str, int]:
+def term_frequencies(reader: Reader, field: str) -> dict[str, int]:
     """Every term of `field` with the number of documents holding it.
 
     Walks each segment's own term list and adds the counts up: iterating the merged
@@ -182,14 +193,14 @@ def term_frequencies(reader, field: str) -> dict[str, int]:
     return counts
 
 
-def column_values(reader, name: str, default: object = "") -> list:
+def column_values(reader: Reader, name: str, default: object = "") -> list[Any]:
     """Every entry's value of a column, in document order, over all segments.
 
     Whoosh's merged column reader leaves out segments where no entry has the column (one
     holding only setting entries has no `status`), which shifts every later value: read
     segment by segment and fill such a segment with the default.
     """
-    values: list = []
+    values: list[Any] = []  # whatever the column stores
     for leaf, _offset in reader.leaf_readers():
         if leaf.has_column(name):
             values.extend(leaf.column_reader(name))
@@ -198,7 +209,7 @@ def column_values(reader, name: str, default: object = "") -> list:
     return values
 
 
-def _stored(searcher, doc_id: str) -> dict | None:
+def _stored(searcher: Searcher, doc_id: str) -> StoredFields | None:
     """The stored fields of the entry with this unique id (a direct term lookup)."""
     docnum = searcher.document_number(id=doc_id)
     return None if docnum is None else searcher.stored_fields(docnum)
@@ -215,15 +226,15 @@ class SearchIndex:
     """The index directory of one site, its writers and this process's searcher."""
 
     def __init__(self, index_dir: Path, articles_dir: Path, default_lang: str = "ru",
-                 refresh_interval: float = 0.2, writer_timeout: float = 60.0):
+                 refresh_interval: float = 0.2, writer_timeout: float = 60.0) -> None:
         self.index_dir = Path(index_dir)
         self.articles_dir = Path(articles_dir)
         self.default_lang = default_lang
         self.refresh_interval = refresh_interval
         self.writer_timeout = writer_timeout
         self._lock = threading.RLock()
-        self._ix = None
-        self._searcher = None
+        self._ix: Index | None = None
+        self._searcher: Searcher | None = None
         self._pid: int | None = None
         self._checked_at = 0.0
         self._depth = 0  # how many `searcher()` blocks this (locked) thread is inside
@@ -233,9 +244,10 @@ class SearchIndex:
 
     def exists(self) -> bool:
         """True when the index directory holds an index."""
-        return whoosh_index.exists_in(str(self.index_dir))
+        found: bool = whoosh_index.exists_in(str(self.index_dir))
+        return found
 
-    def _index(self, create: bool = False):
+    def _index(self, create: bool = False) -> Index:
         if self._pid != os.getpid():
             # After a fork, never share file handles with the parent.
             self._ix = self._searcher = None
@@ -257,7 +269,7 @@ class SearchIndex:
         self._derived = {}
 
     @contextmanager
-    def searcher(self):
+    def searcher(self) -> Iterator[Searcher]:
         """This process's searcher, refreshed when the index has changed on disk.
 
         Only the outermost `with` refreshes: a search asks again for the searcher (and for
@@ -282,12 +294,13 @@ class SearchIndex:
             finally:
                 self._depth -= 1
 
-    def derived(self, key: str, compute: Callable[[object], object]):
+    def derived(self, key: str, compute: Callable[[Searcher], T]) -> T:
         """A value computed from the current index generation, computed once per generation."""
         with self.searcher() as searcher:
             if key not in self._derived:
                 self._derived[key] = compute(searcher)
-            return self._derived[key]
+            # A key is always computed by the same function, so its value has that type.
+            return cast(T, self._derived[key])
 
     def close(self) -> None:
         with self._lock:
@@ -297,7 +310,7 @@ class SearchIndex:
     # --- writing ---------------------------------------------------------------------------
 
     @contextmanager
-    def _writer(self, create: bool = False):
+    def _writer(self, create: bool = False) -> Iterator[Writer]:
         with self._lock:
             ix = self._index(create=create)
         writer = ix.writer(timeout=self.writer_timeout, delay=0.02, limitmb=128)
@@ -323,7 +336,7 @@ class SearchIndex:
                 return {}, {}
             size = reader.doc_count_all()
 
-            def column(name: str):
+            def column(name: str) -> list[Any]:
                 # Whole columns at once: item by item is ten times slower. An index made by
                 # an older version may lack a column; its format entry is missing too, so
                 # `build` starts over.
@@ -398,16 +411,17 @@ class SearchIndex:
             return articles_mod.parse_article(self.articles_dir, path, data,
                                               self.default_lang), stamp
 
-    def _write_article(self, writer, article: Article, replace: bool, stamp: str = "") -> None:
+    def _write_article(self, writer: Writer, article: Article, replace: bool,
+                       stamp: str = "") -> None:
         if replace:
             writer.delete_by_term("article", article.id)
         for doc in article_documents(article):
             writer.add_document(**doc, stamp=stamp)
 
-    def _write_categories(self, writer, known: dict[str, str], report: BuildReport) -> None:
+    def _write_categories(self, writer: Writer, known: dict[str, str], report: BuildReport) -> None:
         folders = sorted(p.name for p in self.articles_dir.iterdir()
                          if p.is_dir() and not p.name.startswith((".", "_")))
-        wanted = set()
+        wanted: set[str] = set()
         for name in folders:
             doc_id = f"category:{name}"
             wanted.add(doc_id)
@@ -427,18 +441,18 @@ class SearchIndex:
             if doc_id.startswith("category:") and doc_id not in wanted:
                 writer.delete_by_term("id", doc_id)
 
-    def _write_synonyms(self, writer, known: dict[str, str], report: BuildReport) -> None:
+    def _write_synonyms(self, writer: Writer, known: dict[str, str], report: BuildReport) -> None:
         self._write_setting(writer, known, report, SYNONYMS_ID, articles_mod.SYNONYMS_FILE,
                             lambda: {"groups": articles_mod.load_synonyms(self.articles_dir)})
 
-    def _write_best_bets(self, writer, known: dict[str, str], report: BuildReport) -> None:
+    def _write_best_bets(self, writer: Writer, known: dict[str, str], report: BuildReport) -> None:
         self._write_setting(writer, known, report, BEST_BETS_ID, articles_mod.BEST_BETS_FILE,
                             lambda: {"bets": [
                                 {"query": bet.query, "articles": list(bet.articles)}
                                 for bet in articles_mod.load_best_bets(self.articles_dir)]})
 
-    def _write_setting(self, writer, known: dict[str, str], report: BuildReport, doc_id: str,
-                       name: str, load: Callable[[], dict]) -> None:
+    def _write_setting(self, writer: Writer, known: dict[str, str], report: BuildReport,
+                       doc_id: str, name: str, load: Callable[[], dict[str, object]]) -> None:
         """The settings entry of one file of the folder (synonyms, best bets), when the file
         changed; a broken file keeps the entry as it was and is reported."""
         path = self.articles_dir / name
@@ -491,7 +505,7 @@ class SearchIndex:
     def catalog(self) -> dict[str, ArticleInfo]:
         """Every indexed article by id (hidden ones included), for this index generation."""
 
-        def compute(searcher) -> dict[str, ArticleInfo]:
+        def compute(searcher: Searcher) -> dict[str, ArticleInfo]:
             return {doc["id"]: _info(doc["id"], doc["data"])
                     for doc in searcher.documents(kind=KIND_ARTICLE)}
 
@@ -500,8 +514,8 @@ class SearchIndex:
     def categories(self) -> dict[str, Category]:
         """Category folders with their titles, descriptions and order."""
 
-        def compute(searcher) -> dict[str, Category]:
-            found = {}
+        def compute(searcher: Searcher) -> dict[str, Category]:
+            found: dict[str, Category] = {}
             for doc in searcher.documents(kind=KIND_CATEGORY):
                 name = doc["id"].split(":", 1)[1]
                 data = doc["data"]
@@ -514,16 +528,17 @@ class SearchIndex:
     def synonyms(self) -> list[list[str]]:
         """The synonym groups of the indexed knowledge base."""
 
-        def compute(searcher) -> list[list[str]]:
+        def compute(searcher: Searcher) -> list[list[str]]:
             doc = _stored(searcher, SYNONYMS_ID)
-            return doc["data"]["groups"] if doc else []
+            groups: list[list[str]] = doc["data"]["groups"] if doc else []
+            return groups
 
         return self.derived("synonyms", compute)
 
     def best_bets(self) -> list[BestBet]:
         """The experts' best bets of the indexed knowledge base, in their file's order."""
 
-        def compute(searcher) -> list[BestBet]:
+        def compute(searcher: Searcher) -> list[BestBet]:
             doc = _stored(searcher, BEST_BETS_ID)
             bets = doc["data"]["bets"] if doc else []
             return [BestBet(bet["query"], tuple(bet["articles"])) for bet in bets]
@@ -547,14 +562,15 @@ class SearchIndex:
         """The id of the article that lists `old_id` among its aliases."""
         with self.searcher() as searcher:
             for doc in searcher.search(Term("aliases", old_id), limit=1):
-                return doc["id"]
+                found: str = doc["id"]
+                return found
         return None
 
     def canonical_ids(self) -> dict[str, str]:
         """Old ids (aliases) to the id of the article that carries them now, so that rows
         recorded under an article's earlier id count for the article it became."""
 
-        def compute(_searcher) -> dict[str, str]:
+        def compute(_searcher: Searcher) -> dict[str, str]:
             return {alias: info.id for info in self.catalog().values()
                     for alias in info.aliases}
 
@@ -573,7 +589,7 @@ class SearchIndex:
     def _translated_by(self) -> dict[str, set[str]]:
         """For each article, the articles that name it as their translation."""
 
-        def compute(_searcher) -> dict[str, set[str]]:
+        def compute(_searcher: Searcher) -> dict[str, set[str]]:
             reverse: dict[str, set[str]] = {}
             for other in self.catalog().values():
                 for target in other.translations:

@@ -20,6 +20,7 @@ from .index import term_frequencies
 from .lexicon import Entry
 from .scoring import Alternative
 from .scoring import Slot
+from .whoosh_types import Searcher
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
@@ -110,7 +111,7 @@ class SynonymMap:
     """
 
     def __init__(self, groups: list[list[str]], lexicon: Iterable[Entry] = (),
-                 lexicon_weight: float | None = None):
+                 lexicon_weight: float | None = None) -> None:
         lexicon_weight = LEXICON_WEIGHT if lexicon_weight is None else lexicon_weight
         #: run of stems -> {alternative run of stems: weight}, best first.
         self.alternatives: dict[tuple[str, ...], dict[tuple[str, ...], float]] = {}
@@ -174,7 +175,7 @@ class WordFamilies:
 
     FIELDS = ("title", "body")
 
-    def __init__(self, searcher):
+    def __init__(self, searcher: Searcher) -> None:
         reader = searcher.reader()
         frequency: dict[str, int] = {}
         for name in self.FIELDS:

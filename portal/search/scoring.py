@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+from typing import cast
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -23,12 +26,16 @@ from whoosh.query import Phrase
 from .index import column_values
 from .schema import KIND_ARTICLE
 from .schema import KIND_SECTION
+from .whoosh_types import Reader
+from .whoosh_types import Searcher
 
 K1 = 1.2
 #: Length normalisation per field: titles and keyword lists barely need it.
 B = {"title": 0.3, "keywords": 0.3, "headings": 0.5, "summary": 0.5, "body": 0.75,
      "sec_title": 0.3, "sec_body": 0.75}
 CACHE_TERMS = 50_000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ class Ranking:
     title_precision: np.ndarray
 
 
-def read_postings(reader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+def read_postings(reader: Reader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and term frequencies of one posting list, as arrays.
 
     Whoosh's own iteration decodes every posting's value (its positions) in Python; on
@@ -83,7 +90,7 @@ def read_postings(reader, field: str, term: str) -> tuple[np.ndarray, np.ndarray
             continue
         matcher = leaf.postings(field, term)
         inner = getattr(matcher, "child", matcher)  # unwrap the deleted-documents filter
-        found = None
+        found: tuple[np.ndarray, np.ndarray] | None = None
         if isinstance(inner, W3LeafMatcher):
             try:
                 found = _read_blocks(inner)
@@ -128,7 +135,7 @@ def _read_blocks(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray] | None
 class Scorer:
     """Arrays describing one index generation, and the postings read from it so far."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
         reader = searcher.reader()
         self.reader = reader
@@ -142,20 +149,22 @@ class Scorer:
             live[list(reader.all_doc_ids())] = True
         self.live = live
         self.has_deletions = not live.all()
-        self.ids = columns["id"]
+        self.ids: list[str] = columns["id"]
         kinds = np.array(columns["kind"], dtype=object)
         self.articles = live & (kinds == KIND_ARTICLE)
         self.sections = live & (kinds == KIND_SECTION)
-        self.section_article = columns["article"]
-        self._values = {name: np.array(columns[name], dtype=object)
+        self.section_article: list[str] = columns["article"]
+        self._values: dict[str, np.ndarray] = {name: np.array(columns[name], dtype=object)
                         for name in ("lang", "category", "audience", "status")}
         unpublished = self._values["status"] != "published"
         #: What each visibility (see `Scope.visibility`) may not see.
-        self.hidden = {"public": (self._values["audience"] == "internal") | unpublished,
-                       "staff": unpublished}
+        self.hidden: dict[str, np.ndarray] = {
+            "public": (self._values["audience"] == "internal") | unpublished,
+            "staff": unpublished}
         self._lengths: dict[str, tuple[np.ndarray, float]] = {}
-        self._cache: OrderedDict[tuple, tuple] = OrderedDict()
-        self._masks: dict[tuple, np.ndarray] = {}
+        #: Postings and masks by what they were computed from, least recently used first.
+        self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._masks: dict[tuple[str | None, str | None, str, str], np.ndarray] = {}
         self.by_id = {doc_id: n for n, doc_id in enumerate(self.ids)
                       if self.articles[n] or self.sections[n]}
 
@@ -188,16 +197,17 @@ class Scorer:
 
     # --- postings ----------------------------------------------------------------------------
 
-    def _cached(self, key: tuple, compute):
+    def _cached(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
         found = self._cache.get(key)
         if found is not None:
             self._cache.move_to_end(key)
-            return found
-        found = compute()
-        self._cache[key] = found
+            # A key names one kind of computation (its first item), so one type of value.
+            return cast(T, found)
+        value = compute()
+        self._cache[key] = value
         if len(self._cache) > CACHE_TERMS:
             self._cache.popitem(last=False)
-        return found
+        return value
 
     def _field_lengths(self, field: str) -> tuple[np.ndarray, float]:
         if field not in self._lengths:
@@ -212,7 +222,7 @@ class Scorer:
     def frequencies(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Documents containing `term` in `field`, with its length-normalised frequency."""
 
-        def compute():
+        def compute() -> tuple[np.ndarray, np.ndarray]:
             ids, tf = read_postings(self.reader, field, term)
             if self.has_deletions and ids.size:
                 keep = self.live[ids]
@@ -233,8 +243,8 @@ class Scorer:
             np.ndarray, np.ndarray, float]:
         """Documents with `term` in any of the weighted fields, their BM25F frequency, and idf."""
 
-        def compute():
-            parts = []
+        def compute() -> tuple[np.ndarray, np.ndarray, float]:
+            parts: list[tuple[np.ndarray, np.ndarray]] = []
             for name, weight in fields:
                 ids, tf = self.frequencies(name, term)
                 if ids.size:
@@ -257,7 +267,7 @@ class Scorer:
     def phrase_docs(self, field: str, stems: tuple[str, ...]) -> np.ndarray:
         """Documents where the stems stand together, in this order, in `field`."""
 
-        def compute():
+        def compute() -> np.ndarray:
             if all(self.reader.doc_frequency(field, s) for s in stems):
                 found = self.searcher.docs_for_query(Phrase(field, list(stems)))
                 return np.fromiter(found, dtype=np.int64)
@@ -277,13 +287,14 @@ class Scorer:
                 total[ids] = alternative.weight * idf * tf * (K1 + 1) / (tf + K1)
             return total, idf
         part = np.zeros(self.size)
-        idfs = []
-        docs = None
+        idfs: list[float] = []
+        docs: np.ndarray | None = None
         for stem_ in alternative.stems:
             ids, tf, idf = self.term(fields, stem_)
             part[ids] += idf * tf * (K1 + 1) / (tf + K1)
             idfs.append(idf)
             docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+        assert docs is not None  # a run has two stems or more
         if alternative.adjacent and docs.size:
             docs = np.intersect1d(docs, np.unique(np.concatenate(
                 [self.phrase_docs(name, alternative.stems) for name, _ in fields])),
