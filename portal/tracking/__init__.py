@@ -74,4 +74,5 @@ def track_event(event: Event) -> None:
 
 def flush(timeout: float = 5.0) -> bool:
     """Wait until this process's queued events are in the database."""
-    return current_app.extensions["tracking"].flush(timeout)
+    recorder: Recorder = current_app.extensions["tracking"]
+    return recorder.flush(timeout)

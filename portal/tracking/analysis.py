@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import Row
 from sqlalchemy import or_
@@ -50,33 +52,34 @@ class Visit:
     """Everything recorded in one session, in time order: read-only rows with the columns
     of `search_session`, `search_event` and `article_event` (not model instances)."""
 
-    session: Row
-    searches: list[Row]
-    articles: list[Row]
+    session: Row[Any]
+    searches: list[Row[Any]]
+    articles: list[Row[Any]]
     tickets: list[dt.datetime]
 
     def is_over(self, now: dt.datetime) -> bool:
-        return now - self.session.last_seen_at > SESSION_GAP
+        last_seen: dt.datetime = self.session.last_seen_at
+        return now - last_seen > SESSION_GAP
 
 
 @dataclass
 class Verdict:
     """How one search went: its failure kind (None = it helped, or not decided yet)."""
 
-    search: Row
+    search: Row[Any]
     failure: str | None
     pending: bool
     outcome: str | None
-    opened: list[Row]
+    opened: list[Row[Any]]
 
 
-def _last_vote(visit: Visit, article_id: str, after: dt.datetime) -> Row | None:
+def _last_vote(visit: Visit, article_id: str, after: dt.datetime) -> Row[Any] | None:
     votes = [e for e in visit.articles
              if e.kind == "vote" and e.article_id == article_id and e.at >= after]
     return votes[-1] if votes else None
 
 
-def _helpful_read(visit: Visit, view: Row) -> bool | None:
+def _helpful_read(visit: Visit, view: Row[Any]) -> bool | None:
     """True when the visitor said yes, False when no, None when they did not vote."""
     vote = _last_vote(visit, view.article_id, view.at)
     return None if vote is None else bool(vote.helpful)
@@ -110,7 +113,7 @@ def judge(visit: Visit, now: dt.datetime, ticket_at: dt.datetime | None = None) 
     return _with_later_successes(verdicts, visit, tickets, over)
 
 
-def _outcome(visit: Visit, search: Row, tickets: list[dt.datetime], over: bool) -> str:
+def _outcome(visit: Visit, search: Row[Any], tickets: list[dt.datetime], over: bool) -> str:
     if any(t >= search.at for t in tickets):
         return "ticket"
     for view in visit.articles:
@@ -145,17 +148,18 @@ def load_visits(session_ids: Iterable[int]) -> list[Visit]:
         chunk = ids[start:start + _CHUNK]
         sessions = db.session.execute(select(sessions_table)
                                       .where(sessions_table.c.id.in_(chunk)))
-        searches: dict[int, list[Row]] = {}
+        searches: dict[int, list[Row[Any]]] = {}
         for row in db.session.execute(select(searches_table)
                                       .where(searches_table.c.session_id.in_(chunk))
                                       .order_by(searches_table.c.at, searches_table.c.id)):
             searches.setdefault(row.session_id, []).append(row)
-        articles: dict[int, list[Row]] = {}
+        articles: dict[int, list[Row[Any]]] = {}
         for row in db.session.execute(select(articles_table)
                                       .where(articles_table.c.session_id.in_(chunk))
                                       .order_by(articles_table.c.at, articles_table.c.id)):
             articles.setdefault(row.session_id, []).append(row)
-        tickets: dict[int, list[dt.datetime]] = {}
+        # Keyed as the column is typed (nullable); the filter leaves only these sessions.
+        tickets: dict[int | None, list[dt.datetime]] = {}
         for session_id, created in db.session.execute(
                 select(Ticket.session_id, Ticket.created_at).where(Ticket.session_id.in_(chunk))):
             tickets.setdefault(session_id, []).append(created)
@@ -180,10 +184,26 @@ def verdicts_since(since: dt.datetime, until: dt.datetime | None = None,
         which = which.where(or_(*[SearchEvent.normalized.contains(t, autoescape=True)
                                   for t in terms]))
     session_ids = db.session.scalars(which.distinct())
-    found = []
+    found: list[Verdict] = []
     for visit in load_visits(session_ids):
         found.extend(v for v in judge(visit, now) if since <= v.search.at < until)
     return found
+
+
+class GapData(TypedDict):
+    """A gap as plain data, for the JSON API and the command line."""
+
+    query: str
+    normalized: str
+    failures: int
+    searches: int
+    failure_rate: float
+    first_seen: str | None
+    last_seen: str | None
+    samples: list[str]
+    kinds: dict[str, int]
+    outcomes: dict[str, int]
+    ticket_ids: list[int]
 
 
 @dataclass
@@ -210,7 +230,7 @@ class Gap:
         """How people put it: the most frequent way this was typed."""
         return self.samples[0] if self.samples else self.normalized
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> GapData:
         return {
             "query": self.label,
             "normalized": self.normalized,
@@ -224,6 +244,11 @@ class Gap:
             "outcomes": self.outcomes,
             "ticket_ids": self.ticket_ids,
         }
+
+
+def _most_failed_first(gap: Gap) -> tuple[int, float, float]:
+    assert gap.last_seen is not None  # a gap has a failure, which sets it
+    return (-gap.failures, -gap.failure_rate, -gap.last_seen.timestamp())
 
 
 def group_gaps(verdicts: Iterable[Verdict], tickets_by_session: Mapping[int, list[int]]
@@ -244,6 +269,7 @@ def group_gaps(verdicts: Iterable[Verdict], tickets_by_session: Mapping[int, lis
         gap.first_seen = min(filter(None, [gap.first_seen, search.at]))
         gap.last_seen = max(filter(None, [gap.last_seen, search.at]))
         gap.kinds[verdict.failure] = gap.kinds.get(verdict.failure, 0) + 1
+        assert verdict.outcome is not None  # `judge` gives each failed search an outcome
         gap.outcomes[verdict.outcome] = gap.outcomes.get(verdict.outcome, 0) + 1
         typed.setdefault(search.normalized, Counter())[search.query] += 1
         if verdict.outcome == "ticket" and tickets_by_session:
@@ -255,7 +281,7 @@ def group_gaps(verdicts: Iterable[Verdict], tickets_by_session: Mapping[int, lis
         counts = typed[gap.normalized]
         gap.samples = [q for q, _n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
         gap.samples = gap.samples[:samples]
-    found.sort(key=lambda g: (-g.failures, -g.failure_rate, -g.last_seen.timestamp()))
+    found.sort(key=_most_failed_first)
     return found
 
 
@@ -275,6 +301,7 @@ def tickets_after(verdicts: Iterable[Verdict]) -> dict[int, list[int]]:
         for ticket_id, session_id in db.session.execute(
                 select(Ticket.id, Ticket.session_id)
                 .where(Ticket.session_id.in_(ids[start:start + _CHUNK])).order_by(Ticket.id)):
+            assert session_id is not None  # the filter leaves only these sessions
             tickets.setdefault(session_id, []).append(ticket_id)
     return tickets
 
@@ -296,7 +323,8 @@ def deflections(since: dt.datetime, until: dt.datetime | None = None) -> Deflect
         select(ArticleEvent.session_id, ArticleEvent.article_id, ArticleEvent.at)
         .where(ArticleEvent.kind == "view", ArticleEvent.via == "ticket_form",
                ArticleEvent.at >= since, ArticleEvent.at < until)).all()
-    tickets: dict[int, list[dt.datetime]] = {}
+    # Keyed as the column is typed (nullable); the filter leaves only these sessions.
+    tickets: dict[int | None, list[dt.datetime]] = {}
     ids = sorted({row.session_id for row in views})
     for start in range(0, len(ids), _CHUNK):
         for session_id, created in db.session.execute(

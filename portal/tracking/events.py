@@ -11,6 +11,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Required
+from typing import TypedDict
+from typing import Unpack
 
 from ..search import normalized_form
 
@@ -67,6 +70,19 @@ class Event:
     referrer: str | None = None
 
 
+class SearchContext(TypedDict, total=False):
+    """The fields of a search record that `SearchMade.of` passes on as they are."""
+
+    visitor_id: Required[str]
+    at: dt.datetime
+    page: str | None
+    referrer: str | None
+    uid: str
+    lang: str | None
+    category: str | None
+    source: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class SearchMade(Event):
     """A search and what it returned."""
@@ -85,7 +101,7 @@ class SearchMade(Event):
     @classmethod
     def of(cls, query: str, results: int, latency_ms: float,
            corrected: str | None = None, correction: list[str] | None = None,
-           **context) -> SearchMade:
+           **context: Unpack[SearchContext]) -> SearchMade:
         """The record of a search, with personal data masked and the grouping form made."""
         masked = mask_personal(" ".join(query.split()))[:MAX_QUERY]
         masked_fix = _bounded(mask_personal(corrected), MAX_QUERY) if corrected else None

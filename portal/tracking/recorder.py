@@ -11,6 +11,8 @@ import logging
 import queue
 import threading
 import time
+from enum import Enum
+from typing import Final
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError
@@ -23,7 +25,15 @@ from .store import touch_sessions
 
 log = logging.getLogger(__name__)
 BATCH = 200
-_STOP = object()
+
+
+class _Signal(Enum):
+    """What the writer thread can be told through its queue besides events."""
+
+    STOP = "stop"
+
+
+_STOP: Final = _Signal.STOP
 
 
 class Recorder:
@@ -36,7 +46,7 @@ class Recorder:
         self.gather_seconds = gather_seconds
         self.memory = Memory()
         self._hurry = threading.Event()
-        self.queue: queue.Queue[Event] = queue.Queue(maxsize=capacity)
+        self.queue: queue.Queue[Event | _Signal] = queue.Queue(maxsize=capacity)
         self.dropped = 0
         self.failed = 0
         self._pending = 0

@@ -154,6 +154,7 @@ def _(event: SearchMade, memory: Memory) -> None:
 
 def _search_id(event: ArticleOpened, memory: Memory) -> int | None:
     """The id of the search a result click names, when that search is this visitor's."""
+    assert event.search_uid is not None  # asked only for clicks that name a search
     search = memory.new_searches.get(event.search_uid)
     if search is not None and search.id is None:
         db.session.flush()  # clicked within the same batch: give the search its id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TypedDict
 
 from sqlalchemy import select
 
@@ -13,6 +14,58 @@ from .analysis import Visit
 from .analysis import judge
 from .analysis import load_visits
 from .store import current_session
+
+
+class TrailSession(TypedDict):
+    started_at: str | None
+    entry_page: str | None
+    referrer: str | None
+
+
+class TrailOpened(TypedDict):
+    """A result opened from a search, with the rank it was clicked at."""
+
+    article_id: str
+    title: str | None
+    rank: int | None
+
+
+class TrailSearch(TypedDict):
+    at: str | None
+    query: str
+    corrected: str | None
+    correction: str | None
+    results: int
+    failed: bool
+    failure: str | None
+    opened: list[TrailOpened]
+
+
+class TrailVote(TypedDict):
+    helpful: bool
+    reason: str | None
+
+
+class TrailArticle(TypedDict):
+    """An article read: how it was reached, for how long, and the vote on it."""
+
+    at: str | None
+    article_id: str
+    title: str | None
+    via: str
+    from_search: str | None
+    rank: int | None
+    seconds: int | None
+    vote: TrailVote | None
+
+
+class Trail(TypedDict):
+    """The trail as stored (JSON) on a ticket."""
+
+    source_page: str | None
+    session: TrailSession | None
+    searches: list[TrailSearch]
+    articles: list[TrailArticle]
 
 
 def current_visit(visitor_id: str, at: dt.datetime) -> Visit | None:
@@ -29,17 +82,17 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 
 def build_trail(visit: Visit | None, ticket_at: dt.datetime,
-                title_of: Callable[[str], str | None], source_page: str | None = None) -> dict:
+                title_of: Callable[[str], str | None], source_page: str | None = None) -> Trail:
     """The trail as plain data (stored as JSON on the ticket): each search with its result
     count, failure kind and the results opened; each article read with the time spent, how
     it was reached and the vote; and the page the ticket form was opened from."""
-    trail: dict = {"source_page": source_page, "session": None, "searches": [], "articles": []}
+    trail: Trail = {"source_page": source_page, "session": None, "searches": [], "articles": []}
     if visit is None:
         return trail
     session = visit.session
     trail["session"] = {"started_at": _iso(session.started_at), "entry_page": session.entry_page,
                         "referrer": session.referrer}
-    search_of_view = {}
+    search_of_view: dict[int, str] = {}
     for verdict in judge(visit, ticket_at, ticket_at=ticket_at):
         search = verdict.search
         for view in verdict.opened:
@@ -54,7 +107,7 @@ def build_trail(visit: Visit | None, ticket_at: dt.datetime,
     for event in visit.articles:
         if event.kind != "view":
             continue
-        vote = None
+        vote: TrailVote | None = None
         votes = [e for e in visit.articles
                  if e.kind == "vote" and e.article_id == event.article_id and e.at >= event.at]
         if votes:
