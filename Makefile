@@ -46,6 +46,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check portal tests benchmarks
+	$(BIN)/mypy
 
 bench-relevance: setup
 	$(BIN)/python benchmarks/relevance.py
