@@ -48,7 +48,7 @@ def active_staff() -> list[StaffUser]:
                                    .order_by(StaffUser.name)))
 
 
-def queue_query(filters: Filters, staff_id: int) -> Select:
+def queue_query(filters: Filters, staff_id: int) -> Select[Ticket]:
     """The tickets a view and its filters show (`staff_id` is whose "mine" is)."""
     query = select(Ticket)
     view = filters["view"]
@@ -76,7 +76,7 @@ def queue_query(filters: Filters, staff_id: int) -> Select:
     return query
 
 
-def queue_order(query: Select, filters: Filters) -> Select:
+def queue_order(query: Select[Ticket], filters: Filters) -> Select[Ticket]:
     """Work to do: possible mass incidents first, then the ticket whose response is due
     soonest, then the most urgent, then the oldest. Closed work: the newest first."""
     if filters["view"] == "all" or filters["status"] in ("resolved", "closed"):

@@ -4,7 +4,6 @@ Knows no request: the view passes the index and the scope staff search in."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..models import Ticket
@@ -12,6 +11,8 @@ from ..search import Hit
 from ..search import Scope
 from ..search import SearchIndex
 from ..search import search
+from ..tracking.trail import Trail
+from ..tracking.trail import TrailArticle
 
 #: How many articles a ticket page suggests.
 SUGGESTED = 6
@@ -27,10 +28,10 @@ class Suggestion:
     when, how long, their vote), or None when they did not open it."""
 
     hit: Hit
-    read: dict | None
+    read: TrailArticle | None
 
 
-def ticket_queries(ticket: Ticket, trail: Mapping) -> list[str]:
+def ticket_queries(ticket: Ticket, trail: Trail) -> list[str]:
     """What to search for: the subject, the error text, the description's start and the
     customer's own latest searches; empty ones left out."""
     queries = [ticket.subject, ticket.error_text or "",
@@ -39,7 +40,7 @@ def ticket_queries(ticket: Ticket, trail: Mapping) -> list[str]:
     return [q for q in queries if q and q.strip()]
 
 
-def suggested_articles(index: SearchIndex, ticket: Ticket, trail: Mapping, scope: Scope,
+def suggested_articles(index: SearchIndex, ticket: Ticket, trail: Trail, scope: Scope,
                        limit: int = SUGGESTED) -> list[Suggestion]:
     """The best articles for each query taken in turns, so each source contributes its
     best; each article once."""
