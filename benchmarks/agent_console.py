@@ -42,11 +42,11 @@ from sqlalchemy import insert  # noqa: E402
 
 from portal import staff  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.knowledge import current_index  # noqa: E402
 from portal.models import Ticket  # noqa: E402
 from portal.tickets.rules import format_number  # noqa: E402
 from portal.tickets.rules import hash_token  # noqa: E402
 from portal.tickets.triage import subject_terms  # noqa: E402
+from portal.web.knowledge import current_index  # noqa: E402
 
 STATUSES = ["new"] * 2 + ["open"] * 3 + ["waiting"] * 2 + ["escalated", "resolved"] * 1 + [
     "closed"] * 4

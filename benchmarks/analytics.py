@@ -40,7 +40,6 @@ from sqlalchemy import insert  # noqa: E402
 
 from portal import staff  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.knowledge import current_index  # noqa: E402
 from portal.models import ArticleEvent  # noqa: E402
 from portal.models import SearchEvent  # noqa: E402
 from portal.models import SearchSession  # noqa: E402
@@ -50,6 +49,7 @@ from portal.models import TicketLink  # noqa: E402
 from portal.models import Vote  # noqa: E402
 from portal.tickets.rules import format_number  # noqa: E402
 from portal.tickets.rules import hash_token  # noqa: E402
+from portal.web.knowledge import current_index  # noqa: E402
 
 PASSWORD = "benchmark password"
 DAYS = 90

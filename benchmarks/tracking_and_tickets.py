@@ -59,7 +59,7 @@ from portal.articles import iter_article_files  # noqa: E402
 from portal.articles import load_article  # noqa: E402
 from portal.search import SearchIndex  # noqa: E402
 from portal.search import search as run_search  # noqa: E402
-from portal.visitors import COOKIE  # noqa: E402
+from portal.web.visitors import COOKIE  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 VISIT_LENGTH = 5
@@ -200,7 +200,7 @@ class _Control:
         """Microseconds to build a search event and to hand it to `track_event`; then how
         fast the writer stores a burst of them (events per second until `flush` returns)."""
         from portal import tracking
-        from portal.visitors import event_context
+        from portal.web.visitors import event_context
 
         built, put, events = [], [], []
         with self.app.test_request_context("/search"):

@@ -8,22 +8,22 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import auth
 from . import authoring
-from . import deployment
-from . import i18n
-from . import knowledge
-from . import limits
 from . import outbox
-from . import security
 from . import service_hours
 from . import tracking
-from . import visitors
 from .config import Defaults
 from .config import database_url
 from .extensions import csrf
 from .extensions import db
 from .extensions import migrate
+from .web import auth
+from .web import deployment
+from .web import i18n
+from .web import knowledge
+from .web import limits
+from .web import security
+from .web import visitors
 
 
 def create_app(test_config: dict | None = None) -> Flask:

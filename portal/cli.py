@@ -19,14 +19,14 @@ from sqlalchemy import inspect
 
 from . import articles as articles_mod
 from . import outbox
-from . import server
 from . import staff
 from . import tracking
 from .authoring import store as authoring_store
 from .extensions import db
-from .knowledge import current_index
-from .server import ServerOptions
 from .spreadsheet import write_csv
+from .web import server
+from .web.knowledge import current_index
+from .web.server import ServerOptions
 
 
 @click.command("serve")

@@ -45,7 +45,7 @@ class Defaults:
     #: no ticket within this many hours of the first article read (a whole number).
     DEFLECTION_WINDOW_HOURS = 24
 
-    # Mail to customers and the helpdesk webhook go through the outbox (portal/outbox.py).
+    # Mail to customers and the helpdesk webhook go through the outbox (portal/outbox/).
     #: SMTP server for mail to customers; empty means no mail is queued or sent at all.
     MAIL_SERVER = ""
     #: SMTP port: 25 plain, 587 with MAIL_USE_TLS, 465 with MAIL_USE_SSL.
@@ -92,7 +92,7 @@ class Defaults:
     #: customer wrote again) to its public reply, per priority (one number: every priority).
     RESPONSE_TARGET_MINUTES = DEFAULT_RESPONSE_TARGETS
 
-    # Rate limits (portal/limits.py; Flask-Limiter reads the RATELIMIT_* keys itself).
+    # Rate limits (portal/web/limits.py; Flask-Limiter reads the RATELIMIT_* keys itself).
     RATELIMIT_ENABLED = True
     #: "memory://" counts per server process; "redis://host:6379/0" shares counts between them.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -107,7 +107,7 @@ class Defaults:
     RATELIMIT_VOTES = "30 per minute;300 per day"
     #: Messages a customer adds on a ticket's status page, per client address.
     RATELIMIT_TICKET_MESSAGES = "20 per hour"
-    # Where the site lives (portal/deployment.py).
+    # Where the site lives (portal/web/deployment.py).
     #: The public address, e.g. "https://help.example.com": the origin of every absolute link
     #: (mails, webhooks, API answers); requests for other hosts are then refused. Empty:
     #: links follow each request's Host header (fine on one's own machine only).

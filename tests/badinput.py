@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 
-from portal.forms import clean_text
+from portal.views.forms import clean_text
 
 from .conftest import shared_path
 

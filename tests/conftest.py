@@ -306,7 +306,7 @@ def auth(client):
 
 @pytest.fixture
 def index(app):
-    from portal.knowledge import current_index
+    from portal.web.knowledge import current_index
 
     with app.app_context():
         return current_index()

@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from portal import tracking
 from portal.extensions import db
-from portal.knowledge import current_index
 from portal.models import ArticleEvent
 from portal.models import SearchEvent
 from portal.models import SearchSession
@@ -25,6 +24,7 @@ from portal.models import Ticket
 from portal.models import TicketEvent
 from portal.models import TicketLink
 from portal.models import Vote
+from portal.web.knowledge import current_index
 
 from .conftest import database_urls
 from .helpers import csrf_token

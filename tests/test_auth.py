@@ -23,7 +23,7 @@ from portal import staff
 from portal.authoring import store as authoring_store
 from portal.config import Defaults
 from portal.extensions import db
-from portal.knowledge import current_index
+from portal.web.knowledge import current_index
 
 from .conftest import database_urls
 from .staff import PASSWORD

@@ -12,8 +12,8 @@ import pytest
 
 from portal import articles as articles_mod
 from portal.articles import ALLOWED_TAGS
-from portal.forms import clean_text
-from portal.forms import one_line
+from portal.views.forms import clean_text
+from portal.views.forms import one_line
 
 from .badinput import Page
 from .badinput import check_page

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from portal import articles as articles_mod
 from portal.extensions import db
-from portal.knowledge import current_index
 from portal.models import ArticleFlag
 from portal.models import ArticleRequest
 from portal.models import ArticleRevision
 from portal.models import Vote
+from portal.web.knowledge import current_index
 
 from .conftest import database_urls
 from .editing import expert_client

@@ -122,7 +122,7 @@ import os, signal, sys
 from portal import create_app, staff
 from portal.articles import compose_file, split_file
 from portal.authoring import store
-from portal.knowledge import current_index
+from portal.web.knowledge import current_index
 import portal.articles.files as articles_mod
 import portal.search.index as index_mod
 

@@ -12,9 +12,9 @@ import pytest
 
 from portal import articles
 from portal.authoring import terms
-from portal.knowledge import current_index
 from portal.search import Scope
 from portal.search import search
+from portal.web.knowledge import current_index
 
 from .badinput import naughty_strings
 from .staff import staff_client

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.forms import clean_text
 from portal.models import Ticket
+from portal.views.forms import clean_text
 
 from .badinput import Page
 from .badinput import check_page

@@ -14,7 +14,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from portal.forms import clean_text
+from portal.views.forms import clean_text
 
 from .badinput import naughty_strings
 from .badinput import unsafe_parts

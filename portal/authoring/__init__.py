@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..knowledge import current_index
 from ..models import ArticleRevision
+from ..web.knowledge import current_index
 from . import store
 from .lock import FolderBusy
 

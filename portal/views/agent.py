@@ -21,18 +21,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import auth
 from .. import outbox
 from .. import tickets
-from ..deployment import external_url
 from ..extensions import db
-from ..forms import ActionForm
-from ..forms import EscalateForm
-from ..forms import FlagForm
-from ..forms import ReplyForm
-from ..forms import ResolveForm
-from ..forms import StatusForm
-from ..knowledge import current_index
 from ..models import StaffUser
 from ..models import Ticket
 from ..search import Hit
@@ -42,6 +33,15 @@ from ..tickets import queue as ticket_queue
 from ..tickets import work
 from ..tickets.suggestions import suggested_articles as find_suggestions
 from ..tickets.triage import similar_tickets
+from ..web import auth
+from ..web.deployment import external_url
+from ..web.knowledge import current_index
+from .forms import ActionForm
+from .forms import EscalateForm
+from .forms import FlagForm
+from .forms import ReplyForm
+from .forms import ResolveForm
+from .forms import StatusForm
 from .labels import line_label
 from .params import choice_arg
 from .params import int_arg

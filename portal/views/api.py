@@ -21,22 +21,22 @@ from werkzeug.datastructures import MultiDict
 from .. import tickets
 from .. import tracking
 from ..articles import is_valid_id
-from ..auth import EXPERT_ROLES
-from ..auth import TICKET_ROLES
-from ..auth import api_staff
-from ..auth import api_user
-from ..auth import bearer_token
 from ..extensions import csrf
 from ..extensions import db
-from ..knowledge import current_index
-from ..limits import limit_tickets
 from ..models import Ticket
 from ..search import Scope
 from ..search import search as run_search
 from ..search import suggest as run_suggest
 from ..service_hours import calendar
 from ..tickets import work
-from ..visitors import known_visitor
+from ..web.auth import EXPERT_ROLES
+from ..web.auth import TICKET_ROLES
+from ..web.auth import api_staff
+from ..web.auth import api_user
+from ..web.auth import bearer_token
+from ..web.knowledge import current_index
+from ..web.limits import limit_tickets
+from ..web.visitors import known_visitor
 from .agent import customer_link
 from .agent import error_text
 from .params import category_arg

@@ -15,13 +15,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import auth
 from .. import staff
 from ..extensions import db
-from ..forms import ActionForm
-from ..forms import LoginForm
-from ..forms import TokenForm
-from ..limits import limit_login
+from ..web import auth
+from ..web.limits import limit_login
+from .forms import ActionForm
+from .forms import LoginForm
+from .forms import TokenForm
 from .public import safe_next
 
 log = logging.getLogger(__name__)

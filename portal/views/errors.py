@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
 
-from ..limits import retry_after
+from ..web.limits import retry_after
 from .labels import support_contacts
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from markupsafe import escape
 
-from ..forms import urgency_choices
+from .forms import urgency_choices
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 #: Sentence punctuation that ends a URL typed in text rather than belonging to it.

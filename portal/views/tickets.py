@@ -23,23 +23,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import outbox
 from .. import tickets
 from .. import tracking
-from ..deployment import external_url
 from ..extensions import db
-from ..forms import SolvedForm
-from ..forms import TicketForm
-from ..forms import TicketMessageForm
-from ..knowledge import current_index
-from ..limits import limit_ticket_messages
-from ..limits import limit_tickets
-from ..limits import retry_after
 from ..search import Scope
 from ..search import clean_query
 from ..search import search as run_search
 from ..search import suggest as run_suggest
 from ..service_hours import calendar
-from ..visitors import visitor_id
+from ..web.deployment import external_url
+from ..web.knowledge import current_index
+from ..web.limits import limit_ticket_messages
+from ..web.limits import limit_tickets
+from ..web.limits import retry_after
+from ..web.visitors import visitor_id
 from .errors import respond
 from .errors import wait_phrase
+from .forms import SolvedForm
+from .forms import TicketForm
+from .forms import TicketMessageForm
 from .params import text_arg
 from .public import safe_next
 from .public import ui_lang

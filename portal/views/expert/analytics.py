@@ -17,11 +17,11 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from ... import analytics as metrics
-from ... import charts
-from ...forms import reason_choices
-from ...knowledge import current_index
 from ...service_hours import calendar
+from ...web.knowledge import current_index
+from .. import charts
 from ..agent import duration
+from ..forms import reason_choices
 from ..params import int_arg
 from . import bp
 

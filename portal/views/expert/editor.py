@@ -27,11 +27,11 @@ from ...authoring.inbox import handles
 from ...authoring.lock import FolderBusy
 from ...extensions import csrf
 from ...extensions import db
-from ...forms import ArticleForm
-from ...forms import RestoreForm
-from ...knowledge import current_index
 from ...search import Scope
 from ...search import search as run_search
+from ...web.knowledge import current_index
+from ..forms import ArticleForm
+from ..forms import RestoreForm
 from ..params import choice_arg
 from ..params import int_arg
 from ..params import text_arg

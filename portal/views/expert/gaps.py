@@ -19,12 +19,12 @@ from ...authoring import store
 from ...authoring import terms
 from ...authoring.lock import FolderBusy
 from ...extensions import db
-from ...forms import GapAnswerForm
-from ...forms import GapForm
-from ...forms import GapIgnoreForm
-from ...knowledge import current_index
 from ...search import Scope
 from ...search import search as run_search
+from ...web.knowledge import current_index
+from ..forms import GapAnswerForm
+from ..forms import GapForm
+from ..forms import GapIgnoreForm
 from ..params import int_arg
 from . import bp
 from .common import render_seconds

@@ -20,10 +20,10 @@ from ...authoring import inbox
 from ...authoring import store
 from ...authoring.lock import FolderBusy
 from ...extensions import db
-from ...forms import InboxCloseForm
-from ...forms import reason_choices
-from ...knowledge import current_index
 from ...models import StaffUser
+from ...web.knowledge import current_index
+from ..forms import InboxCloseForm
+from ..forms import reason_choices
 from ..params import choice_arg
 from ..params import int_arg
 from . import bp

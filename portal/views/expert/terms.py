@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ...authoring import terms
-from ...forms import BestBetsForm
-from ...forms import SynonymsForm
-from ...knowledge import current_index
+from ...web.knowledge import current_index
+from ..forms import BestBetsForm
+from ..forms import SynonymsForm
 from ..labels import article_status
 from . import bp
 

@@ -31,11 +31,11 @@ from wtforms.validators import Optional
 from wtforms.validators import Regexp
 from wtforms.validators import ValidationError
 
-from .feedback import MAX_COMMENT
-from .feedback import REASONS
-from .service_hours import calendar
-from .tickets import MAX_MESSAGE
-from .tickets import URGENCIES
+from ..feedback import MAX_COMMENT
+from ..feedback import REASONS
+from ..service_hours import calendar
+from ..tickets import MAX_MESSAGE
+from ..tickets import URGENCIES
 
 MAX_DESCRIPTION = 10_000
 MAX_ERROR_TEXT = 5_000

@@ -19,7 +19,7 @@ from flask import request
 from flask import url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .text import comma_list
+from ..text import comma_list
 
 #: Headers a reverse proxy sets, and the setting that says how many proxies to trust for each.
 PROXY_SETTINGS = {

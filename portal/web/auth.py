@@ -22,9 +22,9 @@ from flask_login import current_user
 from flask_login import login_user
 from flask_login import logout_user
 
-from . import staff
-from .extensions import login_manager
-from .models import StaffUser
+from .. import staff
+from ..extensions import login_manager
+from ..models import StaffUser
 
 #: Who may work tickets: every line.
 TICKET_ROLES = ("agent", "engineer", "expert", "admin")

@@ -9,7 +9,7 @@ from flask import current_app
 from flask import request
 from flask_babel import get_locale
 
-from .extensions import babel
+from ..extensions import babel
 
 LANGUAGE_COOKIE = "ui_lang"
 

@@ -27,7 +27,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from . import staff
+from .. import staff
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")

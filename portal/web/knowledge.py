@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask import current_app
 
-from .search import SearchIndex
+from ..search import SearchIndex
 
 log = logging.getLogger(__name__)
 
