@@ -24,5 +24,5 @@ def select_locale() -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(Path(__file__).parent / "translations"))
+                   default_translation_directories=str(Path(app.root_path) / "translations"))
     app.jinja_env.globals["get_locale"] = get_locale
