@@ -1,15 +1,15 @@
 """Tickets: what line 1 gets when self-help did not solve the problem."""
 
+from .common import MAX_MESSAGE
+from .common import TicketError
 from .notify import due_phrase
 from .notify import queue_customer_wrote
 from .notify import queue_reply
 from .notify import ticket_data
 from .rules import CUSTOMER_CAN_WRITE
-from .rules import MAX_MESSAGE
 from .rules import STATUSES
 from .rules import URGENCIES
 from .rules import Created
-from .rules import TicketError
 from .rules import TicketRequest
 from .rules import add_customer_message
 from .rules import create_ticket

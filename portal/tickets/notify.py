@@ -24,9 +24,9 @@ from ..service_hours import describe_due
 log = logging.getLogger(__name__)
 
 
-def ticket_data(ticket: Ticket, with_trail: bool = True) -> dict:
+def ticket_data(ticket: Ticket, with_trail: bool = True) -> dict[str, object]:
     """The ticket as plain data, for the webhook and the API."""
-    data = {
+    data: dict[str, object] = {
         "number": ticket.number, "status": ticket.status, "line": ticket.line,
         "priority": ticket.priority,
         "priority_reasons": ticket.priority_reasons.split(",") if ticket.priority_reasons
@@ -54,11 +54,12 @@ def due_phrase(due: dt.datetime, now: dt.datetime) -> str:
     time = format_time(when.at, "HH:mm", locale=locale)
     zone = support.zone.key
     if when.when in ("past", "today"):
-        return _("today by %(time)s (%(zone)s time)", time=time, zone=zone)
+        return str(_("today by %(time)s (%(zone)s time)", time=time, zone=zone))
     if when.when == "tomorrow":
-        return _("tomorrow by %(time)s (%(zone)s time)", time=time, zone=zone)
-    return _("by %(date)s, %(time)s (%(zone)s time)",
-             date=format_date(when.at.date(), "d MMMM", locale=locale), time=time, zone=zone)
+        return str(_("tomorrow by %(time)s (%(zone)s time)", time=time, zone=zone))
+    return str(_("by %(date)s, %(time)s (%(zone)s time)",
+                 date=format_date(when.at.date(), "d MMMM", locale=locale), time=time,
+                 zone=zone))
 
 
 def _mail(ticket: Ticket, to: str, subject: str, text: str) -> None:
@@ -73,7 +74,8 @@ def _mail(ticket: Ticket, to: str, subject: str, text: str) -> None:
 def queue_created(ticket: Ticket, status_url: str) -> None:
     """Queue the confirmation mail and the `ticket.created` webhook call."""
     with force_locale(ticket.lang):
-        due_text = due_phrase(ticket.answer_due_at, ticket.created_at)
+        due = ticket.answer_due_at
+        due_text = due_phrase(due, ticket.created_at) if due is not None else ""
         subject = _("Your request %(number)s: %(subject)s", number=ticket.number,
                     subject=ticket.subject)
         text = render_template("mail/ticket_created.txt", ticket=ticket, status_url=status_url,
@@ -100,6 +102,8 @@ def queue_reply(ticket: Ticket, message: TicketMessage, status_url: str) -> None
 def queue_customer_wrote(ticket: Ticket, message: TicketMessage, ticket_url: str) -> None:
     """Tell the ticket's assignee the customer wrote again (in the site's default language)."""
     assignee = ticket.assignee
+    if assignee is None:
+        return
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = _("%(number)s: the customer wrote again", number=ticket.number)
         text = render_template("mail/customer_wrote.txt", ticket=ticket, message=message,

@@ -125,7 +125,7 @@ def find_ticket(number: str, token: str) -> Ticket | None:
     the same way, so a wrong guess learns nothing."""
     if not _NUMBER.fullmatch(number or "") or not token or len(token) > 200:
         return None
-    ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
+    ticket: Ticket | None = db.session.scalar(select(Ticket).where(Ticket.number == number))
     expected = ticket.token_hash if ticket else hash_token("no such ticket")
     if ticket is None:
         return None

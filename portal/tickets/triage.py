@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -74,7 +76,14 @@ def subject_terms(subject: str) -> str:
     return normalized_form(subject)[:400]
 
 
-def _stored_terms(row) -> set[str]:
+class _SubjectRow(Protocol):
+    """A row holding a ticket's subject and, for newer tickets, its stored terms."""
+
+    subject: str
+    subject_terms: str | None
+
+
+def _stored_terms(row: _SubjectRow) -> set[str]:
     if row.subject_terms is not None:
         return set(row.subject_terms.split())
     return _terms(row.subject)
@@ -88,7 +97,7 @@ def similar(a: set[str], b: set[str]) -> bool:
 
 
 def assess(urgency: str, subject: str, description: str, category: str | None,
-           now: dt.datetime, settings: Mapping) -> Assessment:
+           now: dt.datetime, settings: Mapping[str, Any]) -> Assessment:
     """The priority: the customer's urgency, raised by strongly negative wording and by a
     surge of similar tickets and failed searches in the last hour (a possible mass
     incident, which also marks those earlier tickets)."""
@@ -121,11 +130,11 @@ def assess(urgency: str, subject: str, description: str, category: str | None,
     return result
 
 
-def guess_category(trail: Mapping, category_of: Callable[[str], str | None],
+def guess_category(trail: Mapping[str, Any], category_of: Callable[[str], str | None],
                    fallback: Callable[[], list[str]]) -> str | None:
     """The category the trail points at: articles read (longer reads count more) and
     results opened; without a trail, the categories of what the ticket's text finds."""
-    votes: Counter[str] = Counter()
+    votes: defaultdict[str, float] = defaultdict(float)
     for article in trail.get("articles", []):
         category = category_of(article["article_id"])
         if not category:

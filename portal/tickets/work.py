@@ -40,19 +40,24 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _text(value: str | None, limit: int, error: str, required: bool = True) -> str | None:
+def _optional_text(value: str | None, limit: int) -> str | None:
+    """Typed text without its surrounding blanks, None when nothing was typed."""
     value = (value or "").strip()
-    if not value:
-        if required:
-            raise TicketError(error)
-        return None
     if len(value) > limit:
         raise TicketError("too_long")
-    return value
+    return value or None
+
+
+def _text(value: str | None, limit: int, error: str) -> str:
+    """Typed text that must be there: `error` when it is blank."""
+    text = _optional_text(value, limit)
+    if text is None:
+        raise TicketError(error)
+    return text
 
 
 def record(ticket: Ticket, kind: str, by: StaffUser | None, at: dt.datetime,
-           actor: str | None = None, **data) -> TicketEvent:
+           actor: str | None = None, **data: object) -> TicketEvent:
     """Add a line to the ticket's history (committed with the change it describes)."""
     event = TicketEvent(ticket_id=ticket.id, at=at, staff_id=by.id if by else None,
                         actor=actor or ("staff" if by else "system"), kind=kind,
@@ -89,7 +94,7 @@ def take(ticket: Ticket, by: StaffUser, now: dt.datetime | None = None) -> None:
 
 def release(ticket: Ticket, by: StaffUser, now: dt.datetime | None = None) -> None:
     """Put the ticket back in the queue, unassigned."""
-    if ticket.assignee_id is None:
+    if ticket.assignee_id is None or ticket.assignee is None:
         return
     record(ticket, "unassigned", by, now or _now(), previous=ticket.assignee.name)
     ticket.assignee_id = None
@@ -207,7 +212,7 @@ def resolve(ticket: Ticket, by: StaffUser, article_id: str | None,
     else:
         topic = _text(request_topic, MAX_TOPIC, "topic_required")
         filed = ArticleRequest(ticket_id=ticket.id, requested_by_id=by.id, topic=topic,
-                               note=_text(request_note, MAX_NOTE, "", required=False),
+                               note=_optional_text(request_note, MAX_NOTE),
                                status="open", created_at=now)
         db.session.add(filed)
         ticket.resolution_article_id = None
