@@ -86,6 +86,7 @@ def _rows(tag: str, old: list[str], new: list[str], i1: int, i2: int, j1: int, j
         elif left is not None:
             rows.append(Row("delete", i + 1, [Piece(left, True)], None, None))
         else:
+            assert right is not None  # k < max(...): one side has a line here
             rows.append(Row("insert", None, None, j + 1, [Piece(right, True)]))
     return rows
 

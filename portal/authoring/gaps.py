@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from ..models import ArticleRevision
 from ..models import GapAction
 from ..models import StaffUser
 from ..models import Ticket
+from ..search import ArticleInfo
 from ..search import SearchIndex
 from ..tracking.analysis import Gap
 from ..tracking.analysis import Verdict
@@ -77,7 +79,7 @@ class GapView:
     impact: int
     trend: list[int]
     direction: str  # rising | falling | steady
-    tickets: list[tuple[int, str]] = field(default_factory=list)
+    tickets: list[tuple[int, str | None]] = field(default_factory=list)
     actions: list[GapAction] = field(default_factory=list)
     closing: Closing | None = None
 
@@ -142,11 +144,18 @@ def report(index: SearchIndex, since: dt.datetime, until: dt.datetime | None = N
         if answer is not None:
             view.closing = closing(index, gap.normalized, answer, until - since, now)
         views.append(view)
-    views.sort(key=lambda v: (-v.impact, -v.gap.failures, -v.gap.last_seen.timestamp()))
+    views.sort(key=_rank)
     return views
 
 
-def _ticket_numbers(ids: list[int]) -> dict[int, str]:
+def _rank(view: GapView) -> tuple[int, int, float]:
+    """The report's order: the highest impact, then the most failures, then the latest."""
+    last_seen = view.gap.last_seen
+    assert last_seen is not None  # group_gaps sets it on every gap it makes
+    return -view.impact, -view.gap.failures, -last_seen.timestamp()
+
+
+def _ticket_numbers(ids: list[int]) -> dict[int, str | None]:
     if not ids:
         return {}
     return dict(db.session.execute(select(Ticket.id, Ticket.number)
@@ -172,13 +181,15 @@ def actions_by_gap(keys: list[str] | None = None) -> dict[str, list[GapAction]]:
 def live_since(index: SearchIndex, action: GapAction) -> dt.datetime | None:
     """When the answer went live: the action itself for an article published then, else the
     first publication after it (None while it is not published)."""
-    article_id = index.canonical_ids().get(action.article_id, action.article_id)
+    article_id = action.article_id
+    if article_id is not None:
+        article_id = index.canonical_ids().get(article_id, article_id)
     rows = db.session.execute(
         select(ArticleRevision.created_at, ArticleRevision.status)
         .where(ArticleRevision.article_id == article_id, ArticleRevision.state == "applied")
         .order_by(ArticleRevision.number)).all()
     earlier = [status for at, status in rows if at <= action.created_at]
-    info = index.catalog().get(article_id)
+    info = index.catalog().get(article_id) if article_id is not None else None
     if (earlier[-1] == "published") if earlier else (not rows and info is not None
                                                      and info.status == "published"):
         return action.created_at
@@ -247,7 +258,7 @@ def note_new_article(article_id: str, gap: str | None, request_id: str | None,
     db.session.commit()
 
 
-def _answering(index: SearchIndex, article_id: str):
+def _answering(index: SearchIndex, article_id: str) -> ArticleInfo:
     info = index.catalog().get(index.canonical_ids().get(article_id, article_id))
     if info is None or not info.is_public:
         raise GapError("not_public")
@@ -265,8 +276,9 @@ def answer_with_keywords(index: SearchIndex, normalized: str, queries: list[str]
     if not queries:
         raise GapError("no_queries")
 
-    def add(meta: dict) -> None:
-        keywords = meta.get("keywords") if isinstance(meta.get("keywords"), list) else []
+    def add(meta: dict[str, Any]) -> None:
+        found = meta.get("keywords")
+        keywords: list[Any] = found if isinstance(found, list) else []
         known = {str(k).casefold() for k in keywords}
         meta["keywords"] = keywords + [q for q in queries if q.casefold() not in known]
 

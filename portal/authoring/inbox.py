@@ -10,16 +10,24 @@ closing a review marks the article reviewed today (a revision of its file).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
+from typing import TypeVar
+from typing import cast
 
+from sqlalchemy import CursorResult
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ArticleFlag
 from ..models import ArticleRequest
+from ..models import ArticleRevision
 from ..models import StaffUser
 from ..models import Ticket
 from ..models import Vote
@@ -102,7 +110,13 @@ class _Articles:
         return current, info.owner if info else None
 
 
-def _open_items(articles: _Articles, model, kind: str, by, describe) -> list[Item]:
+#: The rows that are inbox items of their own: article requests and flags.
+_Filed = TypeVar("_Filed", ArticleRequest, ArticleFlag)
+
+
+def _open_items(articles: _Articles, model: type[_Filed], kind: str,
+                by: InstrumentedAttribute[StaffUser | None],
+                describe: Callable[[_Filed], tuple[str, str | None]]) -> list[Item]:
     """The open requests or flags, each with its ticket's number and who filed it;
     `describe(row)` gives the item's topic and text."""
     rows = list(db.session.scalars(
@@ -112,15 +126,15 @@ def _open_items(articles: _Articles, model, kind: str, by, describe) -> list[Ite
     items = []
     for row in rows:
         article_id, owner = articles.owner(row.article_id)
-        person = getattr(row, by.key)
+        person: StaffUser | None = getattr(row, by.key)
         topic, text = describe(row)
+        ticket = numbers.get(row.ticket_id) if row.ticket_id is not None else None
         items.append(Item(kind, str(row.id), row.created_at, article_id, owner, topic=topic,
-                          text=text, by=person.name if person else None,
-                          ticket=numbers.get(row.ticket_id)))
+                          text=text, by=person.name if person else None, ticket=ticket))
     return items
 
 
-def _ticket_numbers(rows) -> dict[int, str]:
+def _ticket_numbers(rows: Iterable[ArticleRequest | ArticleFlag]) -> dict[int, str | None]:
     ids = sorted({row.ticket_id for row in rows if row.ticket_id})
     if not ids:
         return {}
@@ -137,9 +151,10 @@ def _votes(articles: _Articles) -> list[Item]:
     items: dict[str, Item] = {}
     for article_id, reason, comment, at in rows:
         current, owner = articles.owner(article_id)
-        item = items.get(current)
+        group = current if current is not None else article_id  # owner() gives None for ""
+        item = items.get(group)
         if item is None:
-            item = items[current] = Item("votes", current, at, current, owner, count=0)
+            item = items[group] = Item("votes", group, at, current, owner, count=0)
         item.count += 1
         item.at = min(item.at, at)
         key = reason or "none"
@@ -204,31 +219,36 @@ def close(kind: str, key: str, by: StaffUser, note: str | None,
     now = now or _now()
     note = _note(note)
     if kind in ("request", "flag"):
-        model = ArticleRequest if kind == "request" else ArticleFlag
-        row = db.session.get(model, int(key)) if key.isdigit() and len(key) < 12 else None
+        ident = int(key) if key.isdigit() and len(key) < 12 else None
+        row: ArticleRequest | ArticleFlag | None = None
+        if ident is not None:
+            row = (db.session.get(ArticleRequest, ident) if kind == "request"
+                   else db.session.get(ArticleFlag, ident))
         if row is None or row.status != "open":
             return 0
         row.status, row.closed_at, row.closed_by_id, row.close_note = "closed", now, by.id, note
         db.session.commit()
         return 1
     if kind == "votes":
-        result = db.session.execute(
+        # An UPDATE's result is a CursorResult (it has a rowcount); the stubs say Result.
+        result = cast("CursorResult[Any]", db.session.execute(
             update(Vote).where(Vote.article_id == key, Vote.helpful.is_(False),
                                Vote.closed_at.is_(None), Vote.updated_at <= now)
-            .values(closed_at=now, closed_by_id=by.id, close_note=note))
+            .values(closed_at=now, closed_by_id=by.id, close_note=note)))
         db.session.commit()
         return result.rowcount
     raise InboxError("bad_kind")
 
 
 def mark_reviewed(index: SearchIndex, article_id: str, by: StaffUser, note: str | None,
-                  today: dt.date | None = None, render_seconds: float | None = None):
+                  today: dt.date | None = None,
+                  render_seconds: float | None = None) -> ArticleRevision | None:
     """The article was checked: `reviewed` becomes today in its file (a revision), saved
     within the app's limit on rendering."""
     note = _note(note)
     today = today or _now().date()
 
-    def stamp(meta: dict) -> None:
+    def stamp(meta: dict[str, Any]) -> None:
         meta["reviewed"] = today
 
     return store.change_front_matter(index, article_id, stamp, author=by, source="review",

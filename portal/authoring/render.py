@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import threading
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
 from .. import articles as articles_mod
@@ -24,7 +26,7 @@ from ..articles import Problem
 #: two apps in one process (tests, a worker serving two sites) never share one.
 DEFAULT_SECONDS = 5.0
 
-_context = None
+_context: ForkServerContext | None = None
 _context_lock = threading.Lock()
 
 
@@ -32,7 +34,7 @@ class RenderTimeout(RuntimeError):
     """The text took longer than the limit to render."""
 
 
-def _pool():
+def _pool() -> ForkServerContext:
     global _context
     with _context_lock:
         if _context is None:
@@ -52,7 +54,12 @@ def _preload() -> list[str]:
     return modules + ["portal.authoring.render_warmup"]
 
 
-def _child(connection, args: tuple) -> None:
+#: What a child renders: parse_article's arguments (root, path, data, default_lang).
+_Args = tuple[Path, Path, bytes, str]
+
+
+def _child(connection: Connection, args: _Args) -> None:
+    result: tuple[str, Article | list[Problem]]
     try:
         result = ("ok", articles_mod.parse_article(*args))
     except ArticleError as error:
@@ -63,7 +70,7 @@ def _child(connection, args: tuple) -> None:
     connection.close()
 
 
-def _run(args: tuple, timeout: float):
+def _run(args: _Args, timeout: float) -> Article:
     context = _pool()
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(sender, args), daemon=True)
@@ -82,7 +89,8 @@ def _run(args: tuple, timeout: float):
         child.join()
     if kind == "problems":
         raise ArticleError(value)
-    return value
+    article: Article = value  # what the child sent with "ok"
+    return article
 
 
 def parse_bounded(root: Path, path: Path, data: bytes, default_lang: str = "ru",

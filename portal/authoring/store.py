@@ -20,9 +20,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select
@@ -118,7 +120,7 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
-def front_matter_of(text: str) -> dict:
+def front_matter_of(text: str) -> dict[str, Any]:
     """The front matter of a file's text as a mapping ({} when it is missing or broken),
     cut from the text as the site cuts it."""
     try:
@@ -162,7 +164,8 @@ def _revision(article_id: str, text: str, *, source: str, author: StaffUser | No
               message: str, now: dt.datetime, state: str, renamed_from: str | None = None,
               status: str | None = None) -> ArticleRevision:
     meta = front_matter_of(text)
-    title = meta.get("title") if isinstance(meta.get("title"), str) else ""
+    found_title = meta.get("title")
+    title = found_title if isinstance(found_title, str) else ""
     found = meta.get("status")
     row = ArticleRevision(
         article_id=article_id, number=_next_number(article_id), content=text,
@@ -180,7 +183,7 @@ def _revision(article_id: str, text: str, *, source: str, author: StaffUser | No
 def _catch_up(current: Snapshot, now: dt.datetime) -> None:
     """Record the file as it is when the history does not end with it (changed outside
     the portal, or never saved here), so that the next revision has its real parent."""
-    if not current.exists:
+    if current.text is None:  # not current.exists
         return
     last = latest_revision(current.article_id)
     if last is None or last.content_hash != current.hash:
@@ -295,7 +298,7 @@ def with_current_aliases(text: str, current: str) -> str:
     return articles_mod.compose_file(meta, body, articles_mod.blank_after_front(text))
 
 
-def _id_list(value) -> list[str]:
+def _id_list(value: object) -> list[str]:
     if isinstance(value, str):
         return comma_list(value)
     return [str(v) for v in value] if isinstance(value, list) else []
@@ -464,14 +467,15 @@ def sync_from_disk(index: SearchIndex, now: dt.datetime | None = None) -> Sync:
     return report
 
 
-def change_front_matter(index: SearchIndex, article_id: str, change, *,
+def change_front_matter(index: SearchIndex, article_id: str,
+                        change: Callable[[dict[str, Any]], None], *,
                         author: StaffUser | None, message: str = "", source: str = "editor",
                         render_seconds: float | None = None) -> ArticleRevision | None:
     """Save the article with its front matter changed by `change(meta)` (the body as it
     is), starting over when another save gets in between."""
     for _attempt in range(3):
         current = snapshot(index.articles_dir, article_id)
-        if not current.exists:
+        if current.text is None:  # not current.exists
             raise SaveRefused("missing")
         _front, body = articles_mod.split_file(current.text)
         meta = front_matter_of(current.text)

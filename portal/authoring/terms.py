@@ -9,13 +9,17 @@ It knows no request: problems are codes with values, which the views put in word
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Generic
+from typing import TypeVar
 
 import yaml
 
@@ -23,6 +27,7 @@ from .. import articles as articles_mod
 from ..articles import ArticleError
 from ..articles import BestBet
 from ..articles import Problem
+from ..search import ArticleInfo
 from ..search import SearchIndex
 from ..search import has_words
 from ..search import normalized_form
@@ -59,7 +64,8 @@ class TermProblem:
     row: int
     field: str
     code: str
-    values: dict[str, object] = field(default_factory=dict)
+    # dataclasses.field: the name `field` is this class's own attribute above.
+    values: dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 class TermsError(Exception):
@@ -77,16 +83,20 @@ class InvalidTerms(TermsError):
 class StaleTerms(TermsError):
     """The file changed after the form was loaded: another expert saved first."""
 
-    def __init__(self, current: TermsFile):
+    def __init__(self, current: TermsFile[list[str]] | TermsFile[BestBet]):
         super().__init__("the file changed since the form was loaded")
         self.current = current
 
 
+#: What a terms file holds a list of: a synonym group (list[str]) or a BestBet.
+_Item = TypeVar("_Item")
+
+
 @dataclass
-class TermsFile:
+class TermsFile(Generic[_Item]):
     """The synonym groups or best bets of one file, its version, and what is wrong in it."""
 
-    items: list
+    items: list[_Item]
     version: str
     problems: list[Problem] = field(default_factory=list)
 
@@ -101,7 +111,7 @@ def file_version(path: Path) -> str:
         return "none"
 
 
-def read_synonyms(root: Path) -> TermsFile:
+def read_synonyms(root: Path) -> TermsFile[list[str]]:
     """The synonym groups as the file holds them now."""
     # The version first: a form must never carry a newer version than the text it shows.
     version = file_version(root / articles_mod.SYNONYMS_FILE)
@@ -111,7 +121,7 @@ def read_synonyms(root: Path) -> TermsFile:
         return TermsFile([], version, error.problems)
 
 
-def read_best_bets(root: Path) -> TermsFile:
+def read_best_bets(root: Path) -> TermsFile[BestBet]:
     """The best bets as the file holds them now."""
     version = file_version(root / articles_mod.BEST_BETS_FILE)
     try:
@@ -210,7 +220,7 @@ def check_synonyms(text: str) -> list[list[str]]:
 
 def _group_problems(row: int, entries: list[str], seen: dict[str, int]) -> list[TermProblem]:
     """What is wrong with one group; `seen` holds the forms of earlier groups' entries."""
-    def problem(code: str, **values) -> None:
+    def problem(code: str, **values: object) -> None:
         found.append(TermProblem(row, "groups", code, values))
 
     found: list[TermProblem] = []
@@ -280,8 +290,9 @@ def _query_problems(row: int, query: str, seen: dict[str, str]) -> list[TermProb
     return []
 
 
-def _article_problems(row: int, ids: Sequence[str], catalog) -> list[TermProblem]:
-    def problem(code: str, **values) -> None:
+def _article_problems(row: int, ids: Sequence[str],
+                      catalog: dict[str, ArticleInfo]) -> list[TermProblem]:
+    def problem(code: str, **values: object) -> None:
         found.append(TermProblem(row, "articles", code, values))
 
     found: list[TermProblem] = []
@@ -365,7 +376,8 @@ def _bets_document(bets: list[BestBet]) -> str:
     return _document(BEST_BETS_HEADER, "bets", plain, lambda data: data == plain)
 
 
-def _document(header: str, key: str, items: list, same) -> str:
+def _document(header: str, key: str, items: Sequence[object],
+              same: Callable[[object], bool]) -> str:
     """The file's text; `InvalidTerms` if reading it back would not give `items` exactly."""
     body = yaml.safe_dump({key: items}, allow_unicode=True, sort_keys=False,
                           default_flow_style=None, width=1_000_000)
