@@ -98,6 +98,32 @@ def test_unsafe_html_is_removed_from_rendered_articles():
         assert bad not in lowered
 
 
+
+def test_links_to_other_article_files_become_their_pages_when_rendered():
+    body = textwrap.dedent("""
+        [near](avtoplatezh.md) [other topic](../internet/nastrojka-wi-fi.md#router)
+        [old style](/kb/internet/nastrojka-wi-fi) [outside](../../../etc/passwd.md)
+        [site](https://example.com/guide.md) [upper](../Internet/Wi-Fi.md)
+    """)
+    html, *_ = articles.render_markdown(body, "billing/sposoby-oplaty")
+    assert 'href="/kb/billing/avtoplatezh"' in html
+    assert 'href="/kb/internet/nastrojka-wi-fi#router"' in html
+    assert 'href="/kb/internet/nastrojka-wi-fi"' in html  # files imported earlier keep working
+    assert 'href="../../../etc/passwd.md"' in html  # leaves the knowledge base: not an article
+    assert 'href="https://example.com/guide.md"' in html
+    assert 'href="../Internet/Wi-Fi.md"' in html  # no article can have that id
+
+
+def test_an_article_page_links_to_the_article_its_file_names(client):
+    """On the demo site: a relative link between files opens the other article's page."""
+    import re
+
+    from portal.articles import render_markdown
+
+    html, *_ = render_markdown("[пароль](../account/sbros-parolya.md)", "email/x")
+    href = re.search(r'href="([^"]+)"', html).group(1)
+    assert client.get(href).status_code == 200
+
 def test_deeply_nested_markdown_is_refused_not_crashing(tmp_path):
     nested = "".join("  " * depth + "- item\n" for depth in range(600))
     path = write(tmp_path, "net/deep.md", "---\ntitle: Deep\n---\n" + nested)

@@ -506,7 +506,7 @@ def test_hugo_site_shortcodes_languages_and_translations(tmp_path: Path, article
     assert meta_of(articles, "letsencrypt/en/docs/faq")["status"] == "draft"
     assert meta_of(articles, "letsencrypt/en/docs/faq")["lang"] == "en"
     body = article(articles, "letsencrypt/ru/docs/faq").body
-    assert "[лимиты](/kb/letsencrypt/ru/docs/rate-limits)" in body
+    assert "[лимиты](rate-limits.md)" in body
     assert "старый раздел" in body and "gone.md" not in body
     assert '!!! note "Примечание"\n    Сертификаты бесплатны.' in body
     assert '!!! warning "Важно"\n    Продлевайте вовремя.' in body
@@ -570,11 +570,17 @@ def test_links_between_imported_files_point_to_the_new_articles(src: Path, artic
     write(src, "Exchange/b.md", "---\ntitle: B\n---\n## Cause\n\nText.\n")
     write(src, "c.md", "---\ntitle: C\n---\nText C.\n")
     report = run(src, articles)
-    body = article(articles, by_source(report)["Support Docs/Outlook/a.md"].article_id).body
-    assert "[B](/kb/support-docs/exchange/b#cause)" in body
-    assert "[C](/kb/support-docs/c)" in body
+    imported = article(articles, by_source(report)["Support Docs/Outlook/a.md"].article_id)
+    body = imported.body
+    # The file links to the other files, as a docs repository would; no page address in it.
+    assert "[B](../exchange/b.md#cause)" in body
+    assert "[C](../c.md)" in body
     assert "[web](https://example.com/x.md)" in body and "[missing](nowhere.md)" in body
-    assert "[ref-style]: /kb/support-docs/exchange/b" in body
+    assert "[ref-style]: ../exchange/b.md" in body
+    # The page links to the other articles' pages.
+    assert 'href="/kb/support-docs/exchange/b#cause"' in imported.html
+    assert 'href="/kb/support-docs/c"' in imported.html
+    assert 'href="https://example.com/x.md"' in imported.html
 
 
 # --- language --------------------------------------------------------------------------------

@@ -6,21 +6,29 @@ whatever the Markdown makes passes an allow-list before anyone sees it.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from urllib.parse import unquote
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
 from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.toc import TocExtension
 from markdown.extensions.toc import slugify_unicode
+from markdown.treeprocessors import Treeprocessor
 
 from .model import Heading
 from .model import Section
 
 #: Bump when rendering changes, so that every article is rendered (and indexed) again.
-RENDER_VERSION = "3"
+RENDER_VERSION = "4"
+#: Where an article is read on the site; links between article files point here.
+ARTICLE_PATH = "/kb/"
+_ID_PART = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -69,8 +77,39 @@ def sanitize(html: str) -> str:
     )
 
 
-def _markdown() -> markdown.Markdown:
-    return markdown.Markdown(
+def article_link(href: str, article_id: str) -> str | None:
+    """The page address of a link from article `article_id`'s file to another article's
+    file (`../billing/b.md#cause` -> `/kb/billing/b#cause`), as MkDocs resolves links
+    between pages; None when `href` is no such link or leaves the knowledge base."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or parts.query or not parts.path.lower().endswith(".md"):
+        return None
+    path = unquote(parts.path)
+    if path.startswith("/"):
+        return None
+    here = posixpath.dirname(article_id)
+    target = posixpath.normpath(posixpath.join(here, path))[: -len(".md")]
+    if not all(_ID_PART.fullmatch(part) for part in target.split("/")):
+        return None
+    return ARTICLE_PATH + target + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+class _ArticleLinks(Treeprocessor):
+    """Point links to other article files at those articles' pages."""
+
+    def __init__(self, md: markdown.Markdown, article_id: str):
+        super().__init__(md)
+        self.article_id = article_id
+
+    def run(self, root: Element) -> None:
+        for link in root.iter("a"):
+            found = article_link(link.get("href", ""), self.article_id)
+            if found is not None:
+                link.set("href", found)
+
+
+def _markdown(article_id: str) -> markdown.Markdown:
+    md = markdown.Markdown(
         extensions=[
             TocExtension(slugify=slugify_unicode, toc_depth="2-4", permalink=False),
             "tables",
@@ -82,11 +121,16 @@ def _markdown() -> markdown.Markdown:
         ],
         output_format="html",
     )
+    if article_id:
+        md.treeprocessors.register(_ArticleLinks(md, article_id), "article_links", 1)
+    return md
 
 
-def render_markdown(body: str) -> tuple[str, list[Heading], list[Section], str]:
-    """Render a body to sanitized HTML; return it with its headings, sections and text."""
-    md = _markdown()
+def render_markdown(body: str, article_id: str = "") -> tuple[
+        str, list[Heading], list[Section], str]:
+    """Render a body to sanitized HTML; return it with its headings, sections and text.
+    Links to other article files are resolved from `article_id`'s folder."""
+    md = _markdown(article_id)
     html = sanitize(md.convert(body))
     toc = [Heading(level, anchor, title) for level, anchor, title in _flatten(md.toc_tokens)]
     sections, text = _split_sections(html)

@@ -1,11 +1,13 @@
 """Which imported article a link points to, and the links of a body rewritten to match.
 
-A relative link or a Hugo `ref` to another imported file becomes `/kb/<id>`; a link to an
-anchor of the same page follows the heading's new anchor.
+A relative link or a Hugo `ref` to another imported file becomes a relative link to that
+article's file (`../billing/b.md`), which the site resolves when it renders the page
+(`articles.render`); a link to an anchor of the same page follows the heading's new anchor.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from urllib.parse import unquote
 
@@ -63,8 +65,7 @@ class Resolver:
             if parts[0] != self.src_name or len(parts) == 1:
                 # a site-absolute address: the imported file whose path ends the same way
                 found = self._by_tail(url, 2)
-                return f"/kb/{found.article_id}" + (f"#{anchor}" if anchor else "") \
-                    if found is not None else None
+                return self._to(found, anchor) if found is not None else None
             rel = parts[1]
         else:
             rel = _join(here, url)
@@ -73,13 +74,20 @@ class Resolver:
         found = self._lookup(rel)
         if found is None:
             return None
-        return f"/kb/{found.article_id}" + (f"#{anchor}" if anchor else "")
+        return self._to(found, anchor)
+
+    def _to(self, target: Doc, anchor: str = "") -> str:
+        """A link from this article's file to `target`'s, as a docs-as-code repository
+        writes it (`../billing/b.md#cause`); the site resolves it when it renders, so the
+        file reads right in git too and no page address is written into it."""
+        here = posixpath.dirname(self.doc.article_id)
+        path = posixpath.relpath(f"{target.article_id}.md", here or ".")
+        return path + (f"#{anchor}" if anchor else "")
 
     def ref(self, target: str) -> str | None:
         """Resolve a Hugo `ref`: a content path, absolute or relative, with its extension
         or not; searched near the current page first (same language folder)."""
         url, _, anchor = target.partition("#")
-        suffix = f"#{anchor}" if anchor else ""
         url = unquote(url).strip()
         if not url:
             return f"#{anchor}" if anchor else None
@@ -88,9 +96,9 @@ class Resolver:
             rel = _join(here, url)
             found = self._lookup(rel) if rel is not None else None
             if found is not None:
-                return f"/kb/{found.article_id}{suffix}"
+                return self._to(found, anchor)
         best = self._by_tail(url, 0)
-        return f"/kb/{best.article_id}{suffix}" if best is not None else None
+        return self._to(best, anchor) if best is not None else None
 
     def _by_tail(self, url: str, segments: int) -> Doc | None:
         """The file whose path ends with the last `segments` parts of `url` (all when 0),
