@@ -40,9 +40,10 @@ run: setup
 	PORTAL_TRUSTED_HOSTS="$${PORTAL_TRUSTED_HOSTS:-localhost,127.0.0.1}" \
 	$(BIN)/portal serve --bind $(HOST):$(PORT)
 
-# The suite runs on every CPU (pytest-xdist); `pytest tests/test_x.py` runs one file alone.
+# The suite runs on every CPU (pytest-xdist) and ends with its ten slowest tests;
+# `pytest tests/test_x.py` runs one file alone.
 test: setup
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --durations=10
 
 lint: setup
 	$(BIN)/ruff check portal tests benchmarks
