@@ -174,6 +174,27 @@ def test_a_search_running_while_another_process_publishes_keeps_its_searcher(
         assert "internet/novoe" not in site.catalog()  # one generation for the whole search
     assert "internet/novoe" in ids(search(site, "гигабит"))  # the next search sees it
 
+
+def test_articles_that_only_mention_the_words_in_passing_are_not_listed(tmp_path):
+    filler = " ".join(["Договор, тариф и оплата услуг связи."] * 40)
+    articles = write_site(tmp_path / "a", {
+        "billing/avtoplatezh.md": """
+            ---
+            title: Автоплатёж с банковской карты
+            ---
+            Автоплатёж списывает абонентскую плату с карты: включите автоплатёж в кабинете.
+            """,
+        "billing/dogovor.md": f"---\ntitle: Условия договора\n---\n{filler} Есть автоплатёж.\n",
+        "billing/tarify.md": f"---\ntitle: Тарифы\n---\n{filler}\n",
+    })
+    index = SearchIndex(tmp_path / "i", articles, refresh_interval=0)
+    index.build()
+    found = search(index, "автоплатеж с карты")
+    assert ids(found) == ["billing/avtoplatezh"]
+    assert found.total == 1  # the count the page shows is what it lists
+    # A word every article has in passing still finds them: the cut is relative to the best.
+    assert set(ids(search(index, "тариф"))) == {"billing/tarify", "billing/dogovor"}
+
 def test_index_entries_group_sections_under_their_article(site):
     results = search(site, "индикатор WAN перезагрузите")
     assert ids(results).count("internet/net-interneta") == 1

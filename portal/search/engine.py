@@ -58,6 +58,10 @@ TITLE_POWER = 2.0
 TITLE_PRECISION_WEIGHT = 0.3
 OTHER_LANGUAGE_FACTOR = 0.8
 MAX_RESULTS = 1000
+#: Results scoring below this share of the best one are not shown: they hold some of the
+#: query's words, but in passing, and only bury the answer (on the demo knowledge base a
+#: 2-5 word query listed half of all articles).
+RELATIVE_CUT = 0.2
 SNIPPET_WORDS = 32
 #: At most this many best-bet articles lead the results of one query.
 MAX_PINNED = 10
@@ -246,7 +250,7 @@ def _rank(scorer: Scorer, slots: list[Slot], scope: Scope, limit: int = MAX_RESU
     """The best `limit` article ids with scores, best first, and how many articles matched.
 
     The `pinned` ids (best bets the scope may show) come first, matched or not, and are
-    not repeated among the others.
+    not repeated among the others, which must score at least `RELATIVE_CUT` of the best.
     """
     pinned = pinned or []
     if not slots:
@@ -267,6 +271,9 @@ def _rank(scorer: Scorer, slots: list[Slot], scope: Scope, limit: int = MAX_RESU
     if docnums:
         allowed = allowed.copy()
         allowed[docnums] = False
+    allowed = allowed & (scores > 0)
+    if allowed.any():
+        allowed &= scores >= RELATIVE_CUT * scores[allowed].max()
     top, total = scorer.top(scores, allowed, max(limit - len(pinned), 1))
     first = [(doc_id, float(scores[n])) for doc_id, n in zip(pinned, docnums, strict=True)]
     return first + [(scorer.ids[docnum], score) for docnum, score in top], total + len(pinned)
