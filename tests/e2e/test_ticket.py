@@ -88,3 +88,18 @@ def test_the_status_page_passes_axe_accessibility_rules(browser, page: Page, bas
         "description": "С утра нет звука."})
     assert created.status == 201
     assert axe_violations(browser, created.json()["status_url"]) == []
+
+
+def test_a_subject_typed_before_the_page_script_runs_still_gets_suggestions(page: Page,
+                                                                             base_url):
+    """On a slow connection the customer types before the script has arrived."""
+    held = []
+    page.route("**/js/ticket.js", lambda route: held.append(route))  # hold the script back
+    page.goto(base_url + "/tickets/new", wait_until="commit")
+    subject = page.get_by_label("Тема", exact=True)
+    subject.fill("забыл пароль от кабинета")
+    page.wait_for_timeout(100)
+    assert held, "the page asked for its script"
+    held[0].continue_()
+    expect(page.locator(".ticket-suggestions").get_by_role(
+        "link", name="Как сбросить пароль от личного кабинета")).to_be_visible()

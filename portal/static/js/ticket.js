@@ -10,7 +10,9 @@
     if (!input || !list || !url || !window.fetch) return;
     var timer = null;
     var controller = null;
-    var last = input.value.trim();
+    // What the page listed articles for: the subject it was served with. Text typed before
+    // this script ran (a slow page) is looked up at once below.
+    var last = input.defaultValue.trim();
 
     function show(articles) {
       list.textContent = "";
@@ -47,6 +49,7 @@
       clearTimeout(timer);
       timer = setTimeout(lookUp, 300);
     });
+    lookUp();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
