@@ -92,6 +92,22 @@ def time_api(client, texts: list[str]) -> list[float]:
     return timings
 
 
+def as_typed(texts: list[str]) -> list[str]:
+    """What a customer's box holds on the way to each query: every prefix of 2+ letters."""
+    return [text[:end] for text in texts for end in range(2, len(text) + 1)
+            if not text[end - 1].isspace()]
+
+
+def time_suggest(client, texts: list[str]) -> list[float]:
+    timings = []
+    for text in texts:
+        started = time.perf_counter()
+        response = client.get("/api/v1/suggest", query_string={"q": text})
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (text, response.status_code)
+    return timings
+
+
 def tantivy_run(articles: Path, texts: list[str]) -> tuple[float, list[float]]:
     """Build a tantivy index of the same articles (pre-stemmed) and time the same queries."""
     import tantivy
@@ -163,6 +179,9 @@ def run(shared: Path, size: int) -> dict:
     client = app.test_client()
     time_api(client, texts)  # warm: postings read once per index generation
     ours = time_api(client, texts)
+    typed = as_typed(texts)
+    time_suggest(client, typed[:50])  # warm: the suggestion words are read once per generation
+    suggestions = time_suggest(client, typed)
     tantivy_build, theirs = tantivy_run(articles, texts)
     visible = change_visibility(work / "index", articles)
     return {
@@ -170,6 +189,8 @@ def run(shared: Path, size: int) -> dict:
         "p50": statistics.median(ours), "p95": percentile(ours, 0.95),
         "t_build_s": tantivy_build, "t_p50": statistics.median(theirs),
         "t_p95": percentile(theirs, 0.95), "visible_s": visible, "queries": len(texts),
+        "s_p50": statistics.median(suggestions), "s_p95": percentile(suggestions, 0.95),
+        "typed": len(typed),
     }
 
 
@@ -182,16 +203,18 @@ def main() -> None:
         sys.exit(f"{args.shared}/corpora not found: pass --shared PATH (the corpora are not "
                  "part of the repository)")
     print("| articles | full build | search p50 | search p95 | tantivy build | tantivy p50 "
-          "| tantivy p95 | p95 ratio | one change visible |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| tantivy p95 | p95 ratio | one change visible | suggest p50 | suggest p95 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
         r = run(args.shared, size)
         print(f"| {r['size']:,} ({r['indexed']:,} indexed) | {r['build_s']:.1f} s "
               f"| {r['p50']:.1f} ms | {r['p95']:.1f} ms | {r['t_build_s']:.1f} s "
               f"| {r['t_p50']:.2f} ms | {r['t_p95']:.2f} ms | {r['p95'] / r['t_p95']:.0f}× "
-              f"| {r['visible_s']:.2f} s |", flush=True)
+              f"| {r['visible_s']:.2f} s | {r['s_p50']:.1f} ms | {r['s_p95']:.1f} ms |",
+              flush=True)
     print(f"\n{r['queries']} queries per size (development set + title fragments), "
-          "through GET /api/v1/search, warm.")
+          f"through GET /api/v1/search, warm; suggestions: {r['typed']} prefixes of them as "
+          "typed, through GET /api/v1/suggest.")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,40 @@ def test_suggestions_complete_titles(site):
     assert suggest(site, "секр") == []
 
 
+
+def titles_for(site, typed: str, **scope) -> list[str]:
+    return [info.title for info in suggest(site, typed, Scope(**scope))]
+
+
+def test_suggestions_complete_any_word_of_the_title_headings_or_keywords(site):
+    # Mid-title: "сбро" starts the title's second word, "пар" its third.
+    assert titles_for(site, "сбро пар") == ["Как сбросить пароль от личного кабинета"]
+    # A finished word in another form ("пароля"), then one being typed.
+    assert titles_for(site, "пароля личн") == ["Как сбросить пароль от личного кабинета"]
+    # Only a heading has it ("## Ошибка 651"); only keywords have "инет".
+    assert titles_for(site, "ошибка 65") == ["Нет интернета — что проверить"]
+    assert titles_for(site, "пропал ине") == ["Нет интернета — что проверить"]
+    # Stop words on the way are not required: "пароль от" is how people type.
+    assert "Как сбросить пароль от личного кабинета" in titles_for(site, "пароль от")
+
+
+def test_suggestions_fix_the_layout_and_one_typing_mistake(site):
+    assert titles_for(site, "yfcnh") == ["Настройка Wi-Fi на роутере"]  # "настр"
+    assert titles_for(site, "роутре") == titles_for(site, "роутер")  # two letters swapped
+    assert titles_for(site, "роутер") == ["Настройка Wi-Fi на роутере"]
+
+
+def test_suggestions_lead_with_a_title_that_begins_as_typed(site):
+    assert titles_for(site, "нет инт")[0] == "Нет интернета — что проверить"
+
+
+def test_suggestions_never_show_what_the_scope_hides(site):
+    assert titles_for(site, "секр") == []  # internal
+    assert titles_for(site, "черн") == []  # a draft
+    assert titles_for(site, "секр", visibility="staff") == [
+        "Секретная инструкция для операторов"]
+    assert titles_for(site, "inter", lang="ru") == []
+
 def test_incremental_build_reads_only_changed_files(site, articles_dir):
     report = site.build()
     assert not report.changed and report.unchanged == 6

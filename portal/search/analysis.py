@@ -16,7 +16,6 @@ from typing import Protocol
 import Stemmer
 from whoosh.analysis import Filter
 from whoosh.analysis import LowercaseFilter
-from whoosh.analysis import NgramFilter
 from whoosh.analysis import RegexTokenizer
 
 from .whoosh_types import Analyzer
@@ -200,7 +199,3 @@ def word_analyzer() -> Analyzer:
     """Analyzer for the vocabulary field: folded surface words, no stems, no stop list."""
     return RegexTokenizer(WORD) | LowercaseFilter() | FoldFilter()
 
-
-def prefix_analyzer() -> Analyzer:
-    """Analyzer for title completion: every prefix (2..20 letters) of every folded word."""
-    return RegexTokenizer(WORD) | LowercaseFilter() | FoldFilter() | NgramFilter(2, 20, at="start")

@@ -26,7 +26,6 @@ from whoosh.query import Term
 
 from .analysis import WORD
 from .analysis import word_stem
-from .analysis import words as folded_words
 from .correct import Correction
 from .correct import Vocabulary
 from .correct import correct
@@ -43,6 +42,7 @@ from .schema import ARTICLE_FIELDS
 from .schema import SECTION_FIELDS
 from .scoring import Scorer
 from .scoring import Slot
+from .suggest import Suggestions
 from .whoosh_types import Query
 from .whoosh_types import Searcher
 from .whoosh_types import StoredFields
@@ -379,17 +379,18 @@ def snippet(text: str, stems: set[str], size: int = SNIPPET_WORDS) -> Markup:
 
 def suggest(index: SearchIndex, raw: str | None, scope: Scope = Scope(),
             limit: int = 8) -> list[ArticleInfo]:
-    """Articles whose titles start with the words typed so far, for suggestions as you type."""
-    typed = [w for w in folded_words(parse(raw).text) if len(w) >= 2][:6]
-    if not typed:
+    """Articles for what is typed so far, for suggestions as you type (see `suggest`)."""
+    text = parse(raw).text
+    if not text:
         return []
-    query = And([Term("title_prefix", w[:20]) for w in typed])
-    filter_q, mask = _filters(scope)
     catalog = index.catalog()
-    with index.searcher() as searcher:
-        reader_ids = searcher.reader().column_reader("id")
-        results = searcher.search(query, limit=limit, filter=filter_q, mask=mask)
-        ids = [reader_ids[docnum] for _, docnum in results.top_n]
+    with index.searcher():
+        scorer: Scorer = index.derived("scorer", Scorer)
+        table: Suggestions = index.derived("suggestions", lambda s: Suggestions(s, scorer))
+        allowed = scorer.mask(scope.lang, scope.category, scope.visibility)
+        prefer = (scorer.language_is(scope.prefer_lang)
+                  if scope.prefer_lang and not scope.lang else None)
+        ids = table.find(text, allowed, limit, prefer)
     return [catalog[i] for i in ids if i in catalog]
 
 

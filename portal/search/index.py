@@ -156,7 +156,7 @@ def article_documents(article: Article) -> Iterator[dict[str, object]]:
         "headings": headings, "summary": article.summary, "body": article.text,
         "words": "\n".join([article.title, article.summary, " ".join(article.keywords),
                             " ".join(article.tags), article.text]),
-        "title_prefix": article.title, "aliases": ",".join(article.aliases),
+        "aliases": ",".join(article.aliases),
         "translations": ",".join(article.translations), "digest": article.digest,
         "data": _article_data(article),
     }

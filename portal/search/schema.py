@@ -8,7 +8,6 @@ from whoosh.fields import STORED
 from whoosh.fields import TEXT
 from whoosh.fields import Schema
 
-from .analysis import prefix_analyzer
 from .analysis import text_analyzer
 from .analysis import word_analyzer
 
@@ -28,7 +27,7 @@ SECTION_FIELDS = {
 
 #: Bump whenever the schema or the analysis changes: `build()` then re-indexes everything,
 #: because entries made by the old analysis would not match queries analysed the new way.
-INDEX_FORMAT = "4"
+INDEX_FORMAT = "5"
 
 KIND_ARTICLE = "article"
 KIND_SECTION = "section"
@@ -55,7 +54,6 @@ def build_schema() -> Schema:
         sec_title=TEXT(analyzer=text),
         sec_body=TEXT(analyzer=text),
         words=TEXT(analyzer=word_analyzer(), phrase=False),
-        title_prefix=TEXT(analyzer=prefix_analyzer(), phrase=False),
         aliases=KEYWORD(commas=True),
         translations=KEYWORD(commas=True),
         digest=ID(sortable=True),

@@ -28,6 +28,17 @@ def test_suggestions_as_you_type_lead_to_the_article(page: Page, base_url):
     expect(page.get_by_role("heading", name="Ошибка 651")).to_be_in_viewport()
 
 
+
+@pytest.mark.parametrize("typed", ["сбро пар",  # words inside the title, unfinished
+                                   "gfhj"])  # "паро" typed on the English layout
+def test_suggestions_for_words_inside_the_title_and_for_the_wrong_layout(page: Page, base_url,
+                                                                         typed):
+    page.goto(base_url + "/")
+    box = page.get_by_role("combobox", name="Поиск по центру помощи")
+    box.press_sequentially(typed, delay=30)
+    expect(page.get_by_role("option", name="Как сбросить пароль от личного кабинета")
+           ).to_be_visible()
+
 def test_search_without_javascript_features_shows_results(page: Page, base_url):
     page.goto(base_url + "/")
     page.get_by_role("combobox", name="Поиск по центру помощи").fill("ошибка 651")
