@@ -152,12 +152,12 @@ def run_dev(shared: Path, work: Path, verbose: bool) -> None:
     api_ms, engine_ms = [], []
     for qid, text, kind in queries:
         t0 = time.perf_counter()
-        ranked, total = ask(text)
+        ranked, total, partial = ask(text)
         api_ms.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         engine_search(text)
         engine_ms.append((time.perf_counter() - t0) * 1000)
-        rows.append(_Row(qid, text, kind, ranked, total, qrels.get(qid, {})))
+        rows.append(_Row(qid, text, kind, ranked, total, qrels.get(qid, {}), partial))
 
     print()
     _table(rows)
@@ -193,9 +193,9 @@ def run_heldout(shared: Path, work: Path, verbose: bool) -> None:
         rows, api_ms = [], []
         for qid, text, kind in queries:
             t0 = time.perf_counter()
-            ranked, total = ask(text)
+            ranked, total, partial = ask(text)
             api_ms.append((time.perf_counter() - t0) * 1000)
-            rows.append(_Row(qid, text, kind, ranked, total, qrels.get(qid, {})))
+            rows.append(_Row(qid, text, kind, ranked, total, qrels.get(qid, {}), partial))
         judged = [r for r in rows if r.kind != OUT_OF_DOMAIN]
         print()
         _table(judged)
@@ -205,9 +205,13 @@ def run_heldout(shared: Path, work: Path, verbose: bool) -> None:
         if ood:
             short = [r for r in judged if r.kind == "plain" and 2 <= len(r.text.split()) <= 5]
             found_nothing = sum(1 for r in ood if r.total == 0)
+            honest = sum(1 for r in ood if r.total == 0 or r.partial)
+            judged_partial = sum(1 for r in judged if r.partial)
             print(f"out of domain: {found_nothing}/{len(ood)} found nothing "
-                  f"(share {found_nothing / len(ood):.3f}); median result count "
+                  f"(share {found_nothing / len(ood):.3f}), {honest}/{len(ood)} nothing or "
+                  f"only a partial answer (share {honest / len(ood):.3f}); median result count "
                   f"{statistics.median(r.total for r in ood) if ood else 0:g}")
+            print(f"judged queries answered only in part: {judged_partial}/{len(judged)}")
             print(f"short plain queries (2-5 words): {len(short)}, median result count "
                   f"{statistics.median(r.total for r in short) if short else 0:g}")
             if verbose:
@@ -295,7 +299,8 @@ def _qrels(path: Path, docs: dict[str, str]) -> dict[str, dict[str, int]]:
 def _searcher(articles_dir: Path, index_dir: Path):
     """How to ask a query: the JSON API through Flask's test client, and the engine alone.
 
-    `ask(text)` returns the ids of the articles found (first page of ten) and the total.
+    `ask(text)` returns the ids of the articles found (first page of ten), the total, and
+    whether the answer is partial (no article had every informative word).
     """
     from portal.search import SearchIndex
     from portal.search import search
@@ -313,12 +318,13 @@ def _searcher(articles_dir: Path, index_dir: Path):
         client = app.test_client()
         index = app.extensions["search_index"]
 
-        def ask(text: str) -> tuple[list[str], int]:
+        def ask(text: str) -> tuple[list[str], int, bool]:
             response = client.get("/api/v1/search", query_string={"q": text, "limit": 10})
             if response.status_code != 200:
                 raise SystemExit(f"GET /api/v1/search?q={text!r}: HTTP {response.status_code}")
             data = response.get_json()
-            return _unique(hit["id"] for hit in data["hits"]), int(data["total"])
+            return (_unique(hit["id"] for hit in data["hits"]), int(data["total"]),
+                    bool(data.get("partial")))
 
         def engine(text: str):
             return search(index, text, per_page=10)
@@ -327,9 +333,10 @@ def _searcher(articles_dir: Path, index_dir: Path):
 
     index = SearchIndex(index_dir, articles_dir)
 
-    def ask_engine(text: str) -> tuple[list[str], int]:
+    def ask_engine(text: str) -> tuple[list[str], int, bool]:
         results = search(index, text, per_page=10)
-        return _unique(hit.id for hit in results.hits), results.total
+        return (_unique(hit.id for hit in results.hits), results.total,
+                bool(getattr(results, "partial", False)))
 
     def engine_only(text: str):
         return search(index, text, per_page=10)
@@ -355,6 +362,7 @@ class _Row:
     ranked: list[str]
     total: int
     judged: dict[str, int]
+    partial: bool = False
 
     @property
     def metrics(self) -> dict[str, float]:

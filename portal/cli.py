@@ -266,7 +266,7 @@ def report_deflections(days: int) -> None:
 
 
 GAP_COLUMNS = ("query", "normalized", "failures", "searches", "failure_rate", "first_seen",
-               "last_seen", "samples", "no_results", "not_opened", "voted_no", "ticket",
+               "last_seen", "samples", "no_results", "partial", "not_opened", "voted_no", "ticket",
                "outcome_ticket", "outcome_found_later", "outcome_left", "outcome_pending")
 
 

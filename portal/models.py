@@ -15,6 +15,7 @@ from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -106,6 +107,9 @@ class SearchEvent(db.Model):
     corrected: Mapped[str | None] = mapped_column(String(400))
     correction: Mapped[str | None] = mapped_column(String(64))
     results: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: No article found had every informative word of the query (see the search engine).
+    partial: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                          server_default=false())
     latency_ms: Mapped[float] = mapped_column(Float, nullable=False)
     lang: Mapped[str | None] = mapped_column(String(8))
     category: Mapped[str | None] = mapped_column(String(100))

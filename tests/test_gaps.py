@@ -46,6 +46,20 @@ def test_a_search_without_results_failed_and_the_visitor_left(client, app):
     assert verdicts(app) == [("телепорт", "no_results", "left")]
 
 
+
+def test_a_search_answered_only_in_part_is_a_failure_of_its_own_in_the_gaps_report(client,
+                                                                                     app):
+    # No article has "телепорт": the router articles are shown, and that is no answer.
+    client.get("/search?q=телепорт роутер")
+    assert verdicts(app) == [("телепорт роутер", "partial", "left")]
+    [gap] = report(app).values()
+    assert gap.kinds == {"partial": 1}
+
+
+def test_a_partial_answer_voted_helpful_did_its_job(client, app):
+    vote(client, open_result(client, "телепорт роутер"), helpful=True)
+    assert verdicts(app) == [("телепорт роутер", None, None)]
+
 def test_a_search_nobody_opened_failed_and_a_later_one_found_it(client, app):
     client.get("/search?q=роутер")
     open_result(client, "сбросить пароль")

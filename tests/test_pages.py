@@ -84,6 +84,28 @@ def test_search_page_announces_a_correction_with_a_way_back(client):
     assert "ничего не найдено" in exact
 
 
+
+def test_an_answer_lacking_a_word_says_so_in_russian_and_in_english(client):
+    page = client.get("/search?q=роутер телепорт").get_data(as_text=True)
+    assert ("Нет статей со всеми словами запроса; показаны статьи, где нет слова «телепорт»."
+            in page)
+    client.set_cookie("ui_lang", "en")
+    page = client.get("/search?q=роутер телепорт <script>x").get_data(as_text=True)
+    assert ("No article has every word of the query; showing articles without the words "
+            "«телепорт», «script», «x»." in page)
+    assert "<script>x" not in page
+    whole = client.get("/search?q=роутер").get_data(as_text=True)
+    assert "No article has every word" not in whole
+
+
+def test_api_marks_a_partial_answer_and_each_hit(client):
+    data = client.get("/api/v1/search?q=роутер телепорт").get_json()
+    assert data["partial"] is True and data["missing"] == ["телепорт"]
+    assert data["hits"] and all(hit["partial"] for hit in data["hits"])
+    whole = client.get("/api/v1/search?q=ошибка 651").get_json()
+    assert whole["partial"] is False and whole["missing"] == []
+    assert whole["hits"][0]["partial"] is False
+
 @pytest.mark.parametrize("query", ["page=0", "page=abc", "page=99999", "lang=de",
                                    "category=nope"])
 def test_wrong_search_parameters_are_a_clear_400(client, query):

@@ -229,6 +229,27 @@ def test_articles_that_only_mention_the_words_in_passing_are_not_listed(tmp_path
     # A word every article has in passing still finds them: the cut is relative to the best.
     assert set(ids(search(index, "тариф"))) == {"billing/tarify", "billing/dogovor"}
 
+
+def test_an_answer_without_a_word_of_the_query_says_which_word_it_lacks(site):
+    found = search(site, "роутер телепорт")
+    assert found.total and found.partial and found.missing == ["телепорт"]
+    assert all(hit.partial for hit in found.hits)
+    whole = search(site, "пароль роутера")
+    assert not whole.partial and not whole.missing
+    assert not whole.hits[0].partial
+
+
+def test_how_a_question_is_asked_never_makes_the_answer_partial(site):
+    # Words of asking ("подскажите", "что делать"), and stop words typed in Latin letters.
+    assert not search(site, "подскажите, что делать: сбросить пароль").partial
+    assert not search(site, "kak sbrosit parol").partial
+
+
+def test_the_word_left_out_is_named_as_the_page_shows_the_query(site):
+    found = search(site, "hjenth ntktgjhn")  # "роутер телепорт" on the English layout
+    assert found.corrected == "роутер телепорт"
+    assert found.missing == ["телепорт"]
+
 def test_index_entries_group_sections_under_their_article(site):
     results = search(site, "индикатор WAN перезагрузите")
     assert ids(results).count("internet/net-interneta") == 1

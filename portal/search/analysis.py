@@ -51,6 +51,17 @@ RU_STOP = frozenset(_RU_STOP_TEXT.split())
 EN_STOP = frozenset(_EN_STOP_TEXT.split())
 STOP_WORDS = RU_STOP | EN_STOP
 
+#: Words of asking for help rather than of what it is about ("подскажите, что делать"):
+#: searched and scored like any word, but not what an answer must hold (see the engine's
+#: partial answers). Question words and «пожалуйста» are stop words already.
+_FILLER_TEXT = """
+делать сделать подскажите подскажи помогите помоги помочь скажите скажи вопрос проблема
+проблемы проблему возникла возникли случилось
+help please tell need want problem problems issue issues
+"""
+FILLER_WORDS = frozenset(_FILLER_TEXT.split())
+
+
 class _Stemmer(Protocol):
     """What is used of PyStemmer's (untyped) Stemmer."""
 

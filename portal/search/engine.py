@@ -24,11 +24,16 @@ from whoosh.query import And
 from whoosh.query import Or
 from whoosh.query import Term
 
+from .analysis import FILLER_WORDS
+from .analysis import STOP_WORDS
 from .analysis import WORD
+from .analysis import fold
+from .analysis import stem
 from .analysis import word_stem
 from .correct import Correction
 from .correct import Vocabulary
 from .correct import correct
+from .correct import latin_to_cyrillic
 from .index import ArticleInfo
 from .index import SearchIndex
 from .lexicon import builtin_lexicon
@@ -40,6 +45,7 @@ from .query import parse
 from .query import slots as query_slots
 from .schema import ARTICLE_FIELDS
 from .schema import SECTION_FIELDS
+from .scoring import Ranking
 from .scoring import Scorer
 from .scoring import Slot
 from .suggest import Suggestions
@@ -62,6 +68,7 @@ MAX_RESULTS = 1000
 #: query's words, but in passing, and only bury the answer (on the demo knowledge base a
 #: 2-5 word query listed half of all articles).
 RELATIVE_CUT = 0.2
+_FILLER_STEMS = frozenset(stem(word) for word in FILLER_WORDS)
 SNIPPET_WORDS = 32
 #: At most this many best-bet articles lead the results of one query.
 MAX_PINNED = 10
@@ -84,6 +91,8 @@ class Hit:
     source: str | None = None
     #: An expert pinned this article to the query (a best bet).
     pinned: bool = False
+    #: The article lacks some informative word of the query (see `SearchResults.missing`).
+    partial: bool = False
 
     @property
     def link(self) -> str:
@@ -100,6 +109,13 @@ class SearchResults:
     corrected: str | None = None
     correction_kinds: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
+    #: No article found has every informative word of the query: the words (as typed) the
+    #: best of them lacks. The knowledge base may not answer this question yet.
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.missing)
 
     @property
     def pages(self) -> int:
@@ -217,22 +233,25 @@ def search(index: SearchIndex, raw: str | None, scope: Scope = Scope(), page: in
         # Only the requested page is turned into hits; ranks beyond it are not even sorted.
         wanted = min(max(page, 1) * per_page, MAX_RESULTS)
         slots = gen.slots(searched, fixed_words)
-        ranked, total = _rank(gen.scorer, slots, scope, wanted, pinned)
+        found = _rank(gen.scorer, slots, scope, wanted, pinned)
         if fix is not None:
-            if total > len(pinned):
+            if found.total > len(pinned):
                 result.corrected = parsed.with_chunks(fix.chunks).text
                 result.correction_kinds = fix.kinds
                 if not pinned and (pinned := gen.pinned(result.corrected, scope)):
-                    ranked, total = _rank(gen.scorer, slots, scope, wanted, pinned)
+                    found = _rank(gen.scorer, slots, scope, wanted, pinned)
             elif searched is not parsed:
                 # The switched layout found nothing: search what was typed after all.
-                slots = gen.slots(parsed)
-                ranked, total = _rank(gen.scorer, slots, scope, wanted, pinned)
-        result.total = total
+                searched, slots = parsed, gen.slots(parsed)
+                found = _rank(gen.scorer, slots, scope, wanted, pinned)
+        result.total = found.total
+        if found.lacking and not pinned:
+            result.missing = _named(searched, [slots[i] for i in found.lacking])
         first = (page - 1) * per_page
-        result.hits = _hits(gen, slots, ranked[first:first + per_page])
+        result.hits = _hits(gen, slots, found.ranked[first:first + per_page])
         for hit in result.hits:
             hit.pinned = hit.id in pinned
+            hit.partial = not hit.pinned and hit.id not in found.complete
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
 
@@ -245,8 +264,50 @@ def _correction(gen: _Generation, parsed: ParsedQuery) -> Correction | None:
     return fix
 
 
+@dataclass
+class _Ranked:
+    """The best articles of one query, best first, and how far they answer it."""
+
+    ranked: list[tuple[str, float]]
+    total: int
+    #: The ranked articles holding every informative slot.
+    complete: set[str] = field(default_factory=set)
+    #: When no article found holds them all: the informative slots the best one lacks.
+    lacking: list[int] = field(default_factory=list)
+
+
+def _informative(slot: Slot) -> bool:
+    """A slot that says what the question is about, not how it is asked: not a filler word,
+    nor a stop word typed in Latin letters ("chto", "ne")."""
+    typed = slot.alternatives[0].stems
+    if set(typed) <= _FILLER_STEMS:
+        return False
+    return not (len(typed) == 1 and typed[0].isascii()
+                and any(w in STOP_WORDS for w in latin_to_cyrillic(typed[0])[:3]))
+
+
+def _completeness(slots: list[Slot], ranking: Ranking, shown: np.ndarray) -> np.ndarray:
+    """Which of the `shown` articles hold every informative slot in one of its ways (word
+    forms, synonyms, fixes): none when a slot is one no article has."""
+    complete = shown.copy()
+    for i, slot in enumerate(slots):
+        if _informative(slot):
+            complete &= ranking.slot_matches[i]
+    return complete
+
+
+def _named(shown: ParsedQuery, slots: list[Slot]) -> list[str]:
+    """The words of `slots` as the page shows the query (with its corrections, if any)."""
+    typed: dict[str, str] = {}
+    for chunk in shown.chunks:
+        for word in WORD.findall(chunk):
+            typed.setdefault(stem(fold(word)), word)
+    named = [" ".join(typed.get(s, s) for s in slot.alternatives[0].stems) for slot in slots]
+    return list(dict.fromkeys(named))
+
+
 def _rank(scorer: Scorer, slots: list[Slot], scope: Scope, limit: int = MAX_RESULTS,
-          pinned: list[str] | None = None) -> tuple[list[tuple[str, float]], int]:
+          pinned: list[str] | None = None) -> _Ranked:
     """The best `limit` article ids with scores, best first, and how many articles matched.
 
     The `pinned` ids (best bets the scope may show) come first, matched or not, and are
@@ -254,7 +315,7 @@ def _rank(scorer: Scorer, slots: list[Slot], scope: Scope, limit: int = MAX_RESU
     """
     pinned = pinned or []
     if not slots:
-        return [(doc_id, 0.0) for doc_id in pinned], len(pinned)
+        return _Ranked([(doc_id, 0.0) for doc_id in pinned], len(pinned))
     ranking = scorer.rank(slots, ARTICLE_FIELDS, title_field="title")
     scores = ranking.scores
     if len(slots) > 1:
@@ -276,7 +337,14 @@ def _rank(scorer: Scorer, slots: list[Slot], scope: Scope, limit: int = MAX_RESU
         allowed &= scores >= RELATIVE_CUT * scores[allowed].max()
     top, total = scorer.top(scores, allowed, max(limit - len(pinned), 1))
     first = [(doc_id, float(scores[n])) for doc_id, n in zip(pinned, docnums, strict=True)]
-    return first + [(scorer.ids[docnum], score) for docnum, score in top], total + len(pinned)
+    complete = _completeness(slots, ranking, allowed)
+    lacking = []
+    if top and not complete.any():
+        best = top[0][0]
+        lacking = [i for i, slot in enumerate(slots)
+                   if _informative(slot) and not ranking.slot_matches[i][best]]
+    return _Ranked(first + [(scorer.ids[docnum], score) for docnum, score in top],
+                   total + len(pinned), {scorer.ids[n] for n, _ in top if complete[n]}, lacking)
 
 
 def _hits(gen: _Generation, slots: list[Slot], ranked: list[tuple[str, float]]) -> list[Hit]:

@@ -16,6 +16,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from typing import TypeVar
 from typing import cast
 
@@ -71,6 +72,10 @@ class Ranking:
     #: Share of the title's words that the query matches, 0..1: 1 when the title is
     #: nothing but what was asked ("Поиск в SharePoint Online" for that very query).
     title_precision: np.ndarray
+    #: Per slot: which documents match it in any of its ways, and the slot's weight (the
+    #: idf of what was typed, else of its best other form; 0 when no document has any).
+    slot_matches: list[np.ndarray] = field(default_factory=list)
+    slot_weights: list[float] = field(default_factory=list)
 
 
 def read_postings(reader: Reader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -330,6 +335,8 @@ class Scorer:
         titled = np.zeros(self.size)
         title_slots = np.zeros(self.size)
         weights = 0.0
+        slot_matches: list[np.ndarray] = []
+        slot_weights: list[float] = []
         for slot in slots:
             best = np.zeros(self.size)
             matched = np.zeros(self.size)
@@ -348,6 +355,8 @@ class Scorer:
                     in_title[docs] = np.maximum(in_title[docs], strength)
             # The slot weighs as what was typed; as its best synonym if the index lacks that.
             slot_idf = idfs[0] or max(idfs)
+            slot_matches.append(matched > 0)
+            slot_weights.append(slot_idf)
             if not slot_idf:
                 continue
             total += best
@@ -363,7 +372,7 @@ class Scorer:
             lengths = self._field_lengths(title_field)[0]
             np.divide(title_slots, lengths, out=precision, where=lengths > 0)
             np.minimum(precision, 1.0, out=precision)
-        return Ranking(total, covered, titled, precision)
+        return Ranking(total, covered, titled, precision, slot_matches, slot_weights)
 
     def score(self, slots: list[Slot], fields: dict[str, float],
               coverage_weight: float) -> np.ndarray:

@@ -2,6 +2,9 @@
 
 A search **failed** when
 - it had no results (``no_results``);
+- no article found had every informative word of the query (``partial``: the knowledge
+  base may not answer this question yet), unless an article opened from it was voted
+  helpful;
 - an article opened from its results was then voted unhelpful (``voted_no``);
 - none of its results was opened, and the visitor searched again or the visit ended
   (``not_opened``);
@@ -40,7 +43,7 @@ from ..models import SearchSession
 from ..models import Ticket
 from .store import SESSION_GAP
 
-FAILURE_KINDS = ("no_results", "not_opened", "voted_no", "ticket")
+FAILURE_KINDS = ("no_results", "partial", "not_opened", "voted_no", "ticket")
 OUTCOMES = ("ticket", "found_later", "left", "pending")
 #: An article read at least this long counts as "found something" even without a vote.
 READ_ENOUGH_MS = 30_000
@@ -99,6 +102,8 @@ def judge(visit: Visit, now: dt.datetime, ticket_at: dt.datetime | None = None) 
         failure, pending = None, False
         if search.results == 0:
             failure = "no_results"
+        elif search.partial and True not in votes:
+            failure = "partial"
         elif False in votes:
             failure = "voted_no"
         elif not opened:

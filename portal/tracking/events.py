@@ -92,6 +92,8 @@ class SearchMade(Event):
     normalized: str
     results: int
     latency_ms: float
+    #: No article found had every informative word of the query.
+    partial: bool = False
     corrected: str | None = None
     correction: str | None = None
     lang: str | None = None
@@ -101,11 +103,11 @@ class SearchMade(Event):
     @classmethod
     def of(cls, query: str, results: int, latency_ms: float,
            corrected: str | None = None, correction: list[str] | None = None,
-           **context: Unpack[SearchContext]) -> SearchMade:
+           partial: bool = False, **context: Unpack[SearchContext]) -> SearchMade:
         """The record of a search, with personal data masked and the grouping form made."""
         masked = mask_personal(" ".join(query.split()))[:MAX_QUERY]
         masked_fix = _bounded(mask_personal(corrected), MAX_QUERY) if corrected else None
-        return cls(query=masked, results=results,
+        return cls(query=masked, results=results, partial=partial,
                    normalized=normalized_form(masked_fix or masked)[:MAX_QUERY],
                    latency_ms=round(latency_ms, 3), corrected=masked_fix,
                    correction=",".join(correction or []) or None, **context)

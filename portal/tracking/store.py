@@ -138,7 +138,8 @@ def _(event: SearchMade, memory: Memory) -> None:
     previous = memory.last_search.get(session_id)
     fields = dict(uid=event.uid, at=event.at, query=event.query, normalized=event.normalized,
                   corrected=event.corrected, correction=event.correction,
-                  results=event.results, latency_ms=event.latency_ms, lang=event.lang,
+                  results=event.results, partial=event.partial,
+                  latency_ms=event.latency_ms, lang=event.lang,
                   category=event.category, source=event.source)
     if previous is not None and _is_typing(previous, event, memory):
         for name, value in fields.items():

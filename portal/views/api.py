@@ -86,6 +86,9 @@ def search():
         "page": results.page,
         "corrected": results.corrected,
         "correction": results.correction_kinds,
+        # No article has every informative word: `missing` names those the best one lacks.
+        "partial": results.partial,
+        "missing": results.missing,
         "hits": [
             {
                 "id": hit.id,
@@ -100,6 +103,7 @@ def search():
                 "internal": catalog[hit.id].audience == "internal" if hit.id in catalog
                 else False,
                 "pinned": hit.pinned,
+                "partial": hit.partial,
             }
             for hit in results.hits
         ],

@@ -91,7 +91,8 @@ def flag_label(kind: str) -> str:
 
 
 def failure_label(kind: str | None) -> str:
-    return {"no_results": _("nothing found"), "not_opened": _("no result opened"),
+    return {"no_results": _("nothing found"),
+            "partial": _("only some of its words found"), "not_opened": _("no result opened"),
             "voted_no": _("the article did not help"),
             "ticket": _("followed by the ticket")}.get(kind or "", kind or "")
 

@@ -283,8 +283,9 @@ def track_search(results, lang: str | None, category: str | None, source: str) -
         return None
     event = tracking.SearchMade.of(
         results.query, results.total, results.elapsed_ms,
-        corrected=results.corrected, correction=results.correction_kinds, lang=lang,
-        category=category, source=source, **event_context())
+        corrected=results.corrected, correction=results.correction_kinds,
+        partial=results.partial, lang=lang, category=category, source=source,
+        **event_context())
     tracking.track_event(event)
     return event.uid
 
