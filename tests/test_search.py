@@ -239,6 +239,20 @@ def test_an_answer_without_a_word_of_the_query_says_which_word_it_lacks(site):
     assert not whole.hits[0].partial
 
 
+def test_words_of_asking_alone_find_nothing(tmp_path):
+    articles = write_site(tmp_path / "a", {"internet/router.md": """
+        ---
+        title: Что делать, если возникла проблема с роутером
+        ---
+        Помогите себе сами: перезагрузите роутер. Что делать дальше, подскажите нам в чате.
+        """})
+    index = SearchIndex(tmp_path / "i", articles, refresh_interval=0)
+    index.build()
+    assert search(index, "подскажите, что делать").total == 0
+    assert search(index, "помогите пожалуйста, проблема").hits == []
+    assert ids(search(index, "что делать с роутером")) == ["internet/router"]
+
+
 def test_how_a_question_is_asked_never_makes_the_answer_partial(site):
     # Words of asking ("подскажите", "что делать"), and stop words typed in Latin letters.
     assert not search(site, "подскажите, что делать: сбросить пароль").partial

@@ -296,6 +296,16 @@ def _completeness(slots: list[Slot], ranking: Ranking, shown: np.ndarray) -> np.
     return complete
 
 
+def _about_something(slots: list[Slot], ranking: Ranking) -> np.ndarray:
+    """The documents holding at least one informative slot: words of asking alone
+    ("подскажите, что делать") find nothing, an honest "nothing found"."""
+    found = np.zeros(len(ranking.scores), dtype=bool)
+    for i, slot in enumerate(slots):
+        if _informative(slot):
+            found |= ranking.slot_matches[i]
+    return found
+
+
 def _named(shown: ParsedQuery, slots: list[Slot]) -> list[str]:
     """The words of `slots` as the page shows the query (with its corrections, if any)."""
     typed: dict[str, str] = {}
@@ -332,7 +342,7 @@ def _rank(scorer: Scorer, slots: list[Slot], scope: Scope, limit: int = MAX_RESU
     if docnums:
         allowed = allowed.copy()
         allowed[docnums] = False
-    allowed = allowed & (scores > 0)
+    allowed = allowed & (scores > 0) & _about_something(slots, ranking)
     if allowed.any():
         allowed &= scores >= RELATIVE_CUT * scores[allowed].max()
     top, total = scorer.top(scores, allowed, max(limit - len(pinned), 1))
