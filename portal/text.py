@@ -17,12 +17,12 @@ TRANSLIT = {
     "я": "ya", "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u",
 }
 #: Soft hyphens, zero-width and other invisible characters: they separate words in a name.
-_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
+INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]")
 
 
 def slugify(text: str) -> str:
     """One id segment from any name: `Сброс пароля (new)` -> `sbros-parolya-new`."""
-    text = _INVISIBLE.sub("-", unicodedata.normalize("NFC", text).lower())
+    text = INVISIBLE.sub("-", unicodedata.normalize("NFC", text).lower())
     text = "".join(TRANSLIT.get(ch, ch) for ch in text)
     text = "".join(ch if ch.isascii() else "" if unicodedata.category(ch) == "Mn" else "-"
                    for ch in unicodedata.normalize("NFKD", text))

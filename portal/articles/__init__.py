@@ -47,6 +47,7 @@ from .model import Category
 from .model import Heading
 from .model import Problem
 from .model import Section
+from .model import article_url
 from .model import is_public
 from .model import is_valid_id
 from .parse import MAX_BODY_BYTES
@@ -73,7 +74,7 @@ __all__ = [
     "RENDER_VERSION", "STATUSES", "SYNONYMS_FILE", "URL_SCHEMES", "Article", "ArticleError",
     "BestBet", "Category", "FrontMatter", "Heading", "Problem", "Section", "SplitText",
     "YamlDocument", "article_id", "blank_after_front", "check", "compose_file",
-    "content_hash", "dump_front_matter", "file_digest", "is_public", "is_valid_id",
+    "content_hash", "dump_front_matter", "file_digest", "article_url", "is_public", "is_valid_id",
     "iter_article_files", "load_article", "load_best_bets", "load_category", "load_synonyms",
     "parse_article", "read_front_matter", "read_yaml", "reading", "render_markdown",
     "sanitize", "split_file", "split_front_matter", "sync_folder", "write_file_atomic",

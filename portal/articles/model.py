@@ -93,7 +93,12 @@ class Article:
 
     @property
     def url(self) -> str:
-        return f"/kb/{self.id}"
+        return article_url(self.id)
+
+
+def article_url(article_id: str) -> str:
+    """Where an article is read on the site (the public blueprint's route matches)."""
+    return f"/kb/{article_id}"
 
 
 def is_valid_id(value: str) -> bool:

@@ -23,12 +23,11 @@ from markdown.treeprocessors import Treeprocessor
 
 from .model import Heading
 from .model import Section
+from .model import article_url
+from .model import is_valid_id
 
 #: Bump when rendering changes, so that every article is rendered (and indexed) again.
 RENDER_VERSION = "4"
-#: Where an article is read on the site; links between article files point here.
-ARTICLE_PATH = "/kb/"
-_ID_PART = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -89,9 +88,9 @@ def article_link(href: str, article_id: str) -> str | None:
         return None
     here = posixpath.dirname(article_id)
     target = posixpath.normpath(posixpath.join(here, path))[: -len(".md")]
-    if not all(_ID_PART.fullmatch(part) for part in target.split("/")):
+    if not is_valid_id(target):
         return None
-    return ARTICLE_PATH + target + (f"#{parts.fragment}" if parts.fragment else "")
+    return article_url(target) + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 class _ArticleLinks(Treeprocessor):

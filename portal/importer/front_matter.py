@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from portal.text import _INVISIBLE
+from portal.text import INVISIBLE
 
 from .sources import Doc
 
@@ -48,7 +48,7 @@ def meta_text(value) -> str:
         return str(value)
     if not isinstance(value, str):
         return ""
-    return " ".join(_INVISIBLE.sub(" ", value).split())
+    return " ".join(INVISIBLE.sub(" ", value).split())
 
 
 def words_of(value) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from portal.text import _INVISIBLE
+from portal.text import INVISIBLE
 
 
 def shortcode_args(raw: str) -> tuple[list[str], dict[str, str]]:
@@ -59,4 +59,4 @@ def plain(markdown_text: str) -> str:
     text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!])", r"\1", text)
     text = re.sub(r"[*_`]+", "", text)
     text = text.replace("&nbsp;", " ").replace("&amp;", "&")
-    return " ".join(_INVISIBLE.sub(" ", text).split()).rstrip("#").strip()
+    return " ".join(INVISIBLE.sub(" ", text).split()).rstrip("#").strip()

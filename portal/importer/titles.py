@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from portal.text import _INVISIBLE
+from portal.text import INVISIBLE
 
 from .fences import split_fences
 from .markup import plain
@@ -83,7 +83,7 @@ def demote_headings(body: str) -> str:
 
 def _humanise(name: str) -> str:
     """`reset-password.md` -> `Reset password`."""
-    name = _INVISIBLE.sub(" ", name)
+    name = INVISIBLE.sub(" ", name)
     for suffix in SUFFIXES:
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]

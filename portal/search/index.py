@@ -107,7 +107,7 @@ class ArticleInfo:
 
     @property
     def url(self) -> str:
-        return f"/kb/{self.id}"
+        return articles_mod.article_url(self.id)
 
 
 @dataclass(frozen=True)
