@@ -17,6 +17,7 @@ import math
 import time
 from dataclasses import dataclass
 from dataclasses import field
+from functools import lru_cache
 
 import numpy as np
 from markupsafe import Markup
@@ -282,27 +283,29 @@ def _informative(slot: Slot) -> bool:
     typed = slot.alternatives[0].stems
     if set(typed) <= _FILLER_STEMS:
         return False
-    return not (len(typed) == 1 and typed[0].isascii()
-                and any(w in STOP_WORDS for w in latin_to_cyrillic(typed[0])[:3]))
+    return not (len(typed) == 1 and _latin_stop_word(typed[0]))
 
 
-def _completeness(slots: list[Slot], ranking: Ranking, shown: np.ndarray) -> np.ndarray:
+@lru_cache(maxsize=10_000)
+def _latin_stop_word(word: str) -> bool:
+    return word.isascii() and any(w in STOP_WORDS for w in latin_to_cyrillic(word)[:3])
+
+
+def _completeness(ranking: Ranking, informative: list[int], shown: np.ndarray) -> np.ndarray:
     """Which of the `shown` articles hold every informative slot in one of its ways (word
     forms, synonyms, fixes): none when a slot is one no article has."""
     complete = shown.copy()
-    for i, slot in enumerate(slots):
-        if _informative(slot):
-            complete &= ranking.slot_matches[i]
+    for i in informative:
+        complete &= ranking.slot_matches[i]
     return complete
 
 
-def _about_something(slots: list[Slot], ranking: Ranking) -> np.ndarray:
+def _about_something(ranking: Ranking, informative: list[int]) -> np.ndarray:
     """The documents holding at least one informative slot: words of asking alone
     ("подскажите, что делать") find nothing, an honest "nothing found"."""
     found = np.zeros(len(ranking.scores), dtype=bool)
-    for i, slot in enumerate(slots):
-        if _informative(slot):
-            found |= ranking.slot_matches[i]
+    for i in informative:
+        found |= ranking.slot_matches[i]
     return found
 
 
@@ -342,17 +345,17 @@ def _rank(scorer: Scorer, slots: list[Slot], scope: Scope, limit: int = MAX_RESU
     if docnums:
         allowed = allowed.copy()
         allowed[docnums] = False
-    allowed = allowed & (scores > 0) & _about_something(slots, ranking)
+    informative = [i for i, slot in enumerate(slots) if _informative(slot)]
+    allowed = allowed & (scores > 0) & _about_something(ranking, informative)
     if allowed.any():
         allowed &= scores >= RELATIVE_CUT * scores[allowed].max()
     top, total = scorer.top(scores, allowed, max(limit - len(pinned), 1))
     first = [(doc_id, float(scores[n])) for doc_id, n in zip(pinned, docnums, strict=True)]
-    complete = _completeness(slots, ranking, allowed)
+    complete = _completeness(ranking, informative, allowed)
     lacking = []
     if top and not complete.any():
         best = top[0][0]
-        lacking = [i for i, slot in enumerate(slots)
-                   if _informative(slot) and not ranking.slot_matches[i][best]]
+        lacking = [i for i in informative if not ranking.slot_matches[i][best]]
     return _Ranked(first + [(scorer.ids[docnum], score) for docnum, score in top],
                    total + len(pinned), {scorer.ids[n] for n, _ in top if complete[n]}, lacking)
 
