@@ -62,20 +62,24 @@ from .render import render_markdown
 from .render import sanitize
 from .site import BEST_BETS_FILE
 from .site import CATEGORY_FILE
+from .site import RELATIONS_FILE
 from .site import SYNONYMS_FILE
 from .site import load_best_bets
 from .site import load_category
+from .site import load_relations_off
 from .site import load_synonyms
 
 __all__ = [
     "ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "AUDIENCES", "BEST_BETS_FILE", "CATEGORY_FILE",
     "ID_SEGMENT", "KNOWN_KEYS", "LANGUAGES", "MAX_BODY_BYTES", "MAX_NESTING",
     "MAX_NUMBER_CHARS", "MAX_REVIEW_DAYS", "MAX_YAML_DEPTH", "MAX_YAML_VALUES",
-    "RENDER_VERSION", "STATUSES", "SYNONYMS_FILE", "URL_SCHEMES", "Article", "ArticleError",
+    "RELATIONS_FILE", "RENDER_VERSION", "STATUSES", "SYNONYMS_FILE", "URL_SCHEMES", "Article",
+    "ArticleError",
     "BestBet", "Category", "FrontMatter", "Heading", "Problem", "Section", "SplitText",
     "YamlDocument", "article_id", "blank_after_front", "check", "compose_file",
     "content_hash", "dump_front_matter", "file_digest", "article_url", "is_public", "is_valid_id",
-    "iter_article_files", "load_article", "load_best_bets", "load_category", "load_synonyms",
+    "iter_article_files", "load_article", "load_best_bets", "load_category",
+    "load_relations_off", "load_synonyms",
     "parse_article", "read_front_matter", "read_yaml", "reading", "render_markdown",
     "sanitize", "split_file", "split_front_matter", "sync_folder", "write_file_atomic",
 ]

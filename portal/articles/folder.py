@@ -15,6 +15,7 @@ from .parse import load_article
 from .site import BEST_BETS_FILE
 from .site import load_best_bets
 from .site import load_category
+from .site import load_relations_off
 from .site import load_synonyms
 
 
@@ -34,10 +35,11 @@ def check(root: Path, default_lang: str = "ru") -> list[Problem]:
             load_category(root, folder.name)
         except ArticleError as exc:
             problems.extend(exc.problems)
-    try:
-        load_synonyms(root)
-    except ArticleError as exc:
-        problems.extend(exc.problems)
+    for load in (load_synonyms, load_relations_off):
+        try:
+            load(root)
+        except ArticleError as exc:
+            problems.extend(exc.problems)
     try:
         bets = load_best_bets(root)
     except ArticleError as exc:

@@ -21,6 +21,8 @@ from .model import quoted
 CATEGORY_FILE = "_category.yml"
 SYNONYMS_FILE = "_synonyms.yml"
 BEST_BETS_FILE = "_best_bets.yml"
+#: The mined search relations experts switched off (see `portal.search.relations`).
+RELATIONS_FILE = "_relations.yml"
 
 
 def _yaml_file(rel: str, data: bytes) -> YamlDocument:
@@ -94,6 +96,20 @@ def load_synonyms(root: Path) -> list[list[str]]:
             raise ArticleError([Problem(rel, 1, "expected 'groups:' with a list of lists of "
                                                 "words")])
         return [[w.strip() for w in group if w.strip()] for group in groups if len(group) > 1]
+
+
+def load_relations_off(root: Path) -> list[str]:
+    """The keys of the mined relations experts switched off, from `articles/_relations.yml`."""
+    path = root / RELATIONS_FILE
+    rel = path.relative_to(root).as_posix()
+    with reading(rel):
+        if not path.is_file():
+            return []
+        meta = _yaml_file(rel, path.read_bytes()).data
+        off = (meta.get("off") or []) if isinstance(meta, dict) else None
+        if not isinstance(off, list) or not all(isinstance(k, str) for k in off):
+            raise ArticleError([Problem(rel, 1, "expected 'off:' with a list of relation keys")])
+        return list(dict.fromkeys(k.strip() for k in off if k.strip()))
 
 
 # --- best bets -------------------------------------------------------------------------------

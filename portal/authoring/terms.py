@@ -29,6 +29,7 @@ from ..articles import BestBet
 from ..articles import Problem
 from ..search import ArticleInfo
 from ..search import SearchIndex
+from ..search import all_relations
 from ..search import has_words
 from ..search import normalized_form
 from .lock import editor_lock
@@ -51,6 +52,15 @@ BEST_BETS_HEADER = """\
 # matches a bet when it has the same words (their form, order and ё/е do not matter).
 # Edited by the experts at /expert/search-terms.
 """
+
+RELATIONS_HEADER = """\
+# Relations search mined from the articles (abbreviations, translations, keywords, word
+# families) that experts switched off: search no longer uses them. Switched on and off by
+# the experts at /expert/search-terms, which lists them all.
+"""
+#: A relation key is a kind and some stems; the list is bounded like the other files.
+MAX_RELATION_KEY_CHARS = 400
+MAX_RELATIONS_OFF = 10_000
 
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"\s*(?=,|\Z)')
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -353,6 +363,42 @@ def add_best_bet(root: Path, index: SearchIndex, query: str,
         content = _bets_document(bets)
         _write(root, index, articles_mod.BEST_BETS_FILE, content)
     return saved
+
+
+def read_relations_off(root: Path) -> TermsFile[str]:
+    """The keys of the relations experts switched off, with the file's version."""
+    path = root / articles_mod.RELATIONS_FILE
+    try:
+        keys = articles_mod.load_relations_off(root)
+        problems: list[Problem] = []
+    except ArticleError as error:
+        keys, problems = [], error.problems
+    return TermsFile(keys, file_version(path), problems)
+
+
+def switch_relation(root: Path, index: SearchIndex, key: str, on: bool) -> bool:
+    """Switch a mined relation off (`on` false) or back on; False when `key` names no
+    relation search knows (switching off) or none switched off (switching on)."""
+    if not key or len(key) > MAX_RELATION_KEY_CHARS:
+        return False
+    with editor_lock(root):
+        current = read_relations_off(root).items
+        if on:
+            if key not in current:
+                return False
+            keys = [k for k in current if k != key]
+        else:
+            if key in current:
+                return True
+            if key not in {r.key for r in all_relations(index)}:
+                return False
+            if len(current) >= MAX_RELATIONS_OFF:
+                raise InvalidTerms([TermProblem(-1, "off", "too_many_relations",
+                                                {"max": MAX_RELATIONS_OFF})])
+            keys = [*current, key]
+        content = _document(RELATIONS_HEADER, "off", keys, lambda data: data == keys)
+        _write(root, index, articles_mod.RELATIONS_FILE, content)
+    return True
 
 
 def _merged(bets: list[BestBet], new: BestBet) -> tuple[list[BestBet], BestBet]:

@@ -3,6 +3,7 @@
 from .engine import Hit
 from .engine import Scope
 from .engine import SearchResults
+from .engine import all_relations
 from .engine import related
 from .engine import search
 from .engine import suggest
@@ -13,15 +14,20 @@ from .index import SearchIndex
 from .query import clean_query
 from .query import has_words
 from .query import normalized_form
+from .relations import KINDS as RELATION_KINDS
+from .relations import Relation
 
 __all__ = [
     "ArticleInfo",
     "BuildReport",
     "Hit",
     "IndexedArticle",
+    "RELATION_KINDS",
+    "Relation",
     "Scope",
     "SearchIndex",
     "SearchResults",
+    "all_relations",
     "clean_query",
     "has_words",
     "normalized_form",

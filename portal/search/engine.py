@@ -41,9 +41,12 @@ from .lexicon import builtin_lexicon
 from .query import ParsedQuery
 from .query import SynonymMap
 from .query import WordFamilies
+from .query import mined_entries
 from .query import normalized_form
 from .query import parse
 from .query import slots as query_slots
+from .relations import Relation
+from .relations import mine
 from .schema import ARTICLE_FIELDS
 from .schema import SECTION_FIELDS
 from .scoring import Ranking
@@ -172,8 +175,10 @@ class _Generation:
             return cls(
                 scorer=index.derived("scorer", Scorer),
                 synonyms=index.derived("synonym_map", lambda _s: SynonymMap(
-                    index.synonyms(), builtin_lexicon())),
-                families=index.derived("word_families", WordFamilies),
+                    index.synonyms(), builtin_lexicon(),
+                    mined=mined_entries(mined_relations(index), index.relations_off()))),
+                families=index.derived("word_families", lambda s: WordFamilies(
+                    s, index.relations_off())),
                 catalog=index.catalog(), searcher=searcher,
                 best_bets=index.derived("best_bet_map", lambda _s: _bet_map(index)))
 
@@ -198,6 +203,19 @@ class _Generation:
         allowed = self.scorer.mask(scope.lang, scope.category, scope.visibility)
         docnums = self.scorer.by_id
         return [i for i in ids if (n := docnums.get(i)) is not None and allowed[n]][:MAX_PINNED]
+
+
+def mined_relations(index: SearchIndex) -> list[Relation]:
+    """The relations mined from this index generation's articles (see `relations`)."""
+    return index.derived("mined_relations", lambda _s: mine(index.mining_sources()))
+
+
+def all_relations(index: SearchIndex) -> list[Relation]:
+    """Every mined and derived relation of this generation, switched off or not, for the
+    experts' list: abbreviations, translations, keywords, then word families."""
+    with index.searcher():
+        gen = _Generation.of(index)
+        return [*mined_relations(index), *gen.families.relations()]
 
 
 def _bet_map(index: SearchIndex) -> dict[str, tuple[str, ...]]:

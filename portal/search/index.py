@@ -31,6 +31,7 @@ from ..articles import ArticleError
 from ..articles import BestBet
 from ..articles import Category
 from ..articles import Problem
+from .relations import Source
 from .schema import INDEX_FORMAT
 from .schema import KIND_ARTICLE
 from .schema import KIND_CATEGORY
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 SYNONYMS_ID = "setting:synonyms"
 BEST_BETS_ID = "setting:best_bets"
+RELATIONS_ID = "setting:relations"
 FORMAT_ID = "setting:format"
 #: Section and article text kept for snippets; longer text is cut.
 STORED_TEXT_LIMIT = 20_000
@@ -390,6 +392,7 @@ class SearchIndex:
             self._write_categories(writer, known, report)
             self._write_synonyms(writer, known, report)
             self._write_best_bets(writer, known, report)
+            self._write_relations(writer, known, report)
             if known.get(FORMAT_ID) != INDEX_FORMAT:
                 writer.update_document(id=FORMAT_ID, kind=KIND_SETTING, digest=INDEX_FORMAT,
                                        data={})
@@ -451,6 +454,10 @@ class SearchIndex:
                                 {"query": bet.query, "articles": list(bet.articles)}
                                 for bet in articles_mod.load_best_bets(self.articles_dir)]})
 
+    def _write_relations(self, writer: Writer, known: dict[str, str], report: BuildReport) -> None:
+        self._write_setting(writer, known, report, RELATIONS_ID, articles_mod.RELATIONS_FILE,
+                            lambda: {"off": articles_mod.load_relations_off(self.articles_dir)})
+
     def _write_setting(self, writer: Writer, known: dict[str, str], report: BuildReport,
                        doc_id: str, name: str, load: Callable[[], dict[str, object]]) -> None:
         """The settings entry of one file of the folder (synonyms, best bets), when the file
@@ -475,6 +482,7 @@ class SearchIndex:
         with self._writer() as writer:
             self._write_synonyms(writer, {}, report)
             self._write_best_bets(writer, {}, report)
+            self._write_relations(writer, {}, report)
         return report.problems
 
     def is_current(self) -> bool:
@@ -534,6 +542,30 @@ class SearchIndex:
             return groups
 
         return self.derived("synonyms", compute)
+
+    def relations_off(self) -> frozenset[str]:
+        """The keys of the mined relations experts switched off."""
+
+        def compute(searcher: Searcher) -> frozenset[str]:
+            doc = _stored(searcher, RELATIONS_ID)
+            return frozenset(doc["data"]["off"] if doc else ())
+
+        return self.derived("relations_off", compute)
+
+    def mining_sources(self) -> list[Source]:
+        """What relation mining reads of each public, published article."""
+        found = []
+        with self.searcher() as searcher:
+            for doc in searcher.documents(kind=KIND_ARTICLE):
+                data = doc["data"]
+                if not articles_mod.is_public(data["audience"], data["status"]):
+                    continue
+                found.append(Source(
+                    id=doc["id"], lang=data["lang"], title=data["title"],
+                    headings=[title for _level, _anchor, title in data["toc"]],
+                    keywords=[*data["tags"], *data.get("keywords", ())],
+                    translations=data["translations"], text=data["text"]))
+        return found
 
     def best_bets(self) -> list[BestBet]:
         """The experts' best bets of the indexed knowledge base, in their file's order."""

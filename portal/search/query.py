@@ -18,6 +18,7 @@ from .analysis import fold
 from .analysis import stem
 from .index import term_frequencies
 from .lexicon import Entry
+from .relations import Relation
 from .scoring import Alternative
 from .scoring import Slot
 from .whoosh_types import Searcher
@@ -28,6 +29,9 @@ MAX_WORDS = 12
 #: then the built-in lexicon of colloquial and standard terms.
 SYNONYM_WEIGHT = 0.7
 LEXICON_WEIGHT = 0.6
+#: Weight of a relation mined from the articles themselves (abbreviations, translations,
+#: keywords; see `relations`): a hint found by rule, below every list a person wrote.
+MINED_WEIGHT = 0.5
 #: Ways of matching one slot besides the typed word (each costs a few posting lookups).
 MAX_ALTERNATIVES = 8
 #: Weight of a derivational relative of a typed word, and how many relatives are tried.
@@ -106,12 +110,13 @@ def parse(raw: str | None) -> ParsedQuery:
 class SynonymMap:
     """Expands runs of query stems with other ways of saying the same thing.
 
-    Two sources: the editors' synonym groups (every member stands for every other) and the
-    built-in lexicon's directed entries (colloquial -> standard), which weigh less.
+    Three sources: the editors' synonym groups (every member stands for every other), the
+    built-in lexicon's directed entries (colloquial -> standard), which weigh less, and the
+    relations mined from the articles (`relations.mine`), which weigh least.
     """
 
     def __init__(self, groups: list[list[str]], lexicon: Iterable[Entry] = (),
-                 lexicon_weight: float | None = None) -> None:
+                 lexicon_weight: float | None = None, mined: Iterable[Entry] = ()) -> None:
         lexicon_weight = LEXICON_WEIGHT if lexicon_weight is None else lexicon_weight
         #: run of stems -> {alternative run of stems: weight}, best first.
         self.alternatives: dict[tuple[str, ...], dict[tuple[str, ...], float]] = {}
@@ -127,6 +132,14 @@ class SynonymMap:
                 for target in targets:
                     if target != key:
                         self._add(key, target, lexicon_weight)
+        for keys, values in mined:
+            targets = _unique_runs(values)
+            for key in _unique_runs(keys):
+                for target in targets:
+                    if target != key:
+                        # Words matched score each: an expansion of one typed word counts
+                        # as one word («ЕПД» -> «единый платёжный документ»), below it.
+                        self._add(key, target, MINED_WEIGHT * min(1.0, len(key) / len(target)))
         for run, options in self.alternatives.items():
             self.alternatives[run] = dict(sorted(options.items(), key=lambda o: -o[1]))
         self.longest = max((len(k) for k in self.alternatives), default=0)
@@ -175,7 +188,7 @@ class WordFamilies:
 
     FIELDS = ("title", "body")
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, off: frozenset[str] = frozenset()) -> None:
         reader = searcher.reader()
         frequency: dict[str, int] = {}
         for name in self.FIELDS:
@@ -190,12 +203,40 @@ class WordFamilies:
             if key in frequency:  # the bare key is a stem of its own: подключ
                 members.append(key)
             members.sort(key=lambda m: -frequency[m])
+        #: derivation key -> its stems in the articles, the most used first.
         self.groups = {key: tuple(m) for key, m in groups.items() if len(m) > 1}
+        #: The families experts switched off (by `family_key`): listed, not used.
+        self.off = off
 
     def relatives(self, stem_: str, limit: int = MAX_RELATIVES) -> list[str]:
         """Other stems of the same family, the most used first."""
-        members = self.groups.get(derivation_key(stem_), ())
+        key = derivation_key(stem_)
+        if family_key(key) in self.off:
+            return []
+        members = self.groups.get(key, ())
         return [m for m in members if m != stem_][:limit]
+
+    def relations(self) -> list[Relation]:
+        """Each family as a relation, for the experts' list (stems, the most used first)."""
+        return [Relation("family", members[0], ", ".join(members[1:]), ident=family_key(key))
+                for key, members in sorted(self.groups.items())]
+
+
+def family_key(key: str) -> str:
+    """The key by which experts switch off the word family of this derivation key."""
+    return f"family:{key}"
+
+
+def mined_entries(relations: Iterable[Relation], off: frozenset[str]) -> list[Entry]:
+    """The lexicon entries of the mined relations experts did not switch off."""
+    entries: list[Entry] = []
+    for relation in relations:
+        if relation.key in off:
+            continue
+        entries.append(((relation.left,), (relation.right,)))
+        if relation.both_ways:
+            entries.append(((relation.right,), (relation.left,)))
+    return entries
 
 
 def slots(parsed: ParsedQuery, synonyms: SynonymMap, families: WordFamilies | None = None,

@@ -383,6 +383,13 @@ class SynonymsForm(FlaskForm):
     synonyms_version = HiddenField()
 
 
+class RelationSwitchForm(FlaskForm):
+    """Switch one mined relation off or back on (its key, and which way)."""
+
+    key = HiddenField()
+    action = HiddenField()
+
+
 class BetRowForm(Form):
     """One best bet: a query and the articles shown first for it."""
 

@@ -8,13 +8,19 @@ from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ...authoring import terms
+from ...search import RELATION_KINDS
+from ...search import Relation
+from ...search import all_relations
+from ...search import clean_query
 from ...web.knowledge import current_index
 from ..forms import BestBetsForm
+from ..forms import RelationSwitchForm
 from ..forms import SynonymsForm
 from ..labels import article_status
 from . import bp
@@ -23,6 +29,8 @@ from . import bp
 BLANK_ROWS = 3
 #: A pasted file full of mistakes lists this many problems, then how many more.
 SHOWN_PROBLEMS = 20
+#: Mined relations listed at once; the filter narrows a long list.
+SHOWN_RELATIONS = 100
 
 
 def _root() -> Path:
@@ -83,6 +91,52 @@ def terms_best_bets():
     return redirect(url_for("expert.terms", _anchor="best-bets"), code=303)
 
 
+@bp.post("/search-terms/relations")
+def terms_relation():
+    """Switch one mined relation off, or back on."""
+    form = RelationSwitchForm()
+    form.validate_on_submit()  # the CSRF token was checked before the view
+    key = form.key.data or ""
+    on = form.action.data == "on"
+    if form.action.data not in ("on", "off"):
+        return _page(status=400, relation_error=_("Choose whether to switch the relation on "
+                                                   "or off."))
+    try:
+        changed = terms.switch_relation(_root(), current_index(), key, on)
+    except terms.InvalidTerms:
+        return _page(status=400, relation_error=_(
+            "There can be at most %(max)d switched-off relations.", max=terms.MAX_RELATIONS_OFF))
+    if not changed:
+        return _page(status=400, relation_error=_(
+            "Search no longer knows this relation: the articles it came from have changed. "
+            "The list below is as it is now."))
+    flash(_("The relation is switched on again: searches use it.") if on else
+          _("The relation is switched off: searches no longer use it."), "info")
+    return redirect(url_for("expert.terms", relation=request.args.get("relation") or None,
+                            _anchor="relations"), code=303)
+
+
+def _relations(off: set[str]) -> dict[str, object]:
+    """The mined relations the filter asks for (`?relation=word&kind=...`), switched-off
+    ones first, bounded; with counts, for the page."""
+    wanted = clean_query(request.args.get("relation"))[:100].lower()
+    kind = request.args.get("kind", "")
+    kind = kind if kind in RELATION_KINDS else ""
+    every = all_relations(current_index())
+    counts = {k: 0 for k in RELATION_KINDS}
+    for relation in every:
+        counts[relation.kind] += 1
+
+    def chosen(relation: Relation) -> bool:
+        return (not kind or relation.kind == kind) and (
+            not wanted or wanted in relation.left.lower() or wanted in relation.right.lower())
+
+    matching = sorted((r for r in every if chosen(r)), key=lambda r: r.key not in off)
+    return {"relations": matching[:SHOWN_RELATIONS], "relations_total": len(matching),
+            "relation_counts": counts, "relation_filter": wanted, "relation_kind": kind,
+            "relations_off": off, "switch_form": RelationSwitchForm(formdata=None)}
+
+
 def _page(synonyms_form: SynonymsForm | None = None, bets_form: BestBetsForm | None = None,
           status: int = 200, **extra):
     """The page; a form given comes back as typed, the other shows its file as it is now."""
@@ -106,7 +160,9 @@ def _page(synonyms_form: SynonymsForm | None = None, bets_form: BestBetsForm | N
         synonyms_problems=synonyms.problems, bets_problems=bets.problems,
         states=terms.article_states(current_index(), shown), ids_of=terms.article_ids,
         state_label=_state_label,
-        catalog=current_index().catalog(), max_articles=terms.MAX_BET_ARTICLES, **extra)
+        catalog=current_index().catalog(), max_articles=terms.MAX_BET_ARTICLES,
+        relation_kind_label=_relation_kind_label,
+        **_relations(set(terms.read_relations_off(root).items)), **extra)
     return page, status
 
 
@@ -190,6 +246,11 @@ def _bet_message(problem: terms.TermProblem) -> str:
         "broken_file": _("The best bets file has problems: %(problem)s",
                          problem=values.get("problem")),
     }.get(problem.code, problem.code)
+
+
+def _relation_kind_label(kind: str) -> str:
+    return {"abbreviation": _("Abbreviation"), "translation": _("Translation"),
+            "keyword": _("Keyword of an article"), "family": _("Word family")}.get(kind, kind)
 
 
 def _state_label(state: str) -> str:
