@@ -362,3 +362,31 @@ def test_one_article_can_be_updated_or_removed_alone(site, articles_dir):
     site.remove_article("account/sbros-parolya")
     assert search(site, "горячая линия").total == 0
     assert site.article("account/sbros-parolya") is None
+
+
+def test_a_negated_phrase_finds_the_article_that_says_it_first(tmp_path):
+    articles = write_site(tmp_path / "a", {
+        "account/kod-ne-prihodit.md": """
+            ---
+            title: Код в SMS
+            ---
+            Код не приходит в SMS: проверьте номер телефона, баланс и свободную память.
+            """,
+        "account/kod-prihodit.md": """
+            ---
+            title: Код в SMS
+            ---
+            Код приходит в SMS.
+            """,
+    })
+    index = SearchIndex(tmp_path / "i", articles, refresh_interval=0)
+    index.build()
+    assert ids(search(index, "код не приходит"))[0] == "account/kod-ne-prihodit"
+    assert ids(search(index, "code не приходит sms"))[0] == "account/kod-ne-prihodit"
+    # Without the negation the shorter article, all about the words, comes first.
+    assert ids(search(index, "код приходит"))[0] == "account/kod-prihodit"
+    # A negation alone asks for nothing, and it is never what the snippet marks.
+    assert search(index, "не").total == 0
+    assert search(index, "нет не").total == 0
+    snippet = search(index, "код не приходит").hits[0].snippet
+    assert "<mark>не</mark>" not in snippet and "<mark>приходит</mark>" in snippet

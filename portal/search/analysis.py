@@ -50,6 +50,11 @@ not no
 RU_STOP = frozenset(_RU_STOP_TEXT.split())
 EN_STOP = frozenset(_EN_STOP_TEXT.split())
 STOP_WORDS = RU_STOP | EN_STOP
+#: Stop words that turn the next word around: «не приходит», "not working". A query never
+#: needs them alone, but the index keeps them, so that a negated phrase typed finds the
+#: articles that say it before those that only use the word.
+NEGATIONS = frozenset(["не", "нет", "not", "no"])
+_INDEX_STOP_WORDS = STOP_WORDS - NEGATIONS
 
 #: Words of asking for help rather than of what it is about ("подскажите, что делать"):
 #: searched and scored like any word, but not what an answer must hold (see the engine's
@@ -179,11 +184,12 @@ class FoldFilter(Filter):  # type: ignore[misc]  # whoosh is untyped
 
 
 class StopWordFilter(Filter):  # type: ignore[misc]  # whoosh is untyped
-    """Removes Russian and English stop words (after folding, so 'ещё' matches 'еще')."""
+    """Removes Russian and English stop words (after folding, so 'ещё' matches 'еще'),
+    except the negations (`NEGATIONS`)."""
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
         for token in tokens:
-            if token.text not in STOP_WORDS:
+            if token.text not in _INDEX_STOP_WORDS:
                 yield token
             elif not token.removestops:
                 token.stopped = True

@@ -26,6 +26,7 @@ from whoosh.query import Or
 from whoosh.query import Term
 
 from .analysis import FILLER_WORDS
+from .analysis import NEGATIONS
 from .analysis import STOP_WORDS
 from .analysis import WORD
 from .analysis import fold
@@ -73,6 +74,7 @@ MAX_RESULTS = 1000
 #: 2-5 word query listed half of all articles).
 RELATIVE_CUT = 0.2
 _FILLER_STEMS = frozenset(stem(word) for word in FILLER_WORDS)
+_NEGATION_STEMS = frozenset(stem(word) for word in NEGATIONS)
 SNIPPET_WORDS = 32
 #: At most this many best-bet articles lead the results of one query.
 MAX_PINNED = 10
@@ -383,8 +385,10 @@ def _hits(gen: _Generation, slots: list[Slot], ranked: list[tuple[str, float]]) 
         return []
     scorer, searcher = gen.scorer, gen.searcher
     ids = [doc_id for doc_id, _ in ranked]
-    # Highlight every form that counted: typed words, relatives and synonyms.
-    stems = {s for slot in slots for alternative in slot.alternatives for s in alternative.stems}
+    # Highlight every form that counted: typed words, relatives and synonyms (a negation
+    # only scores a phrase: marking every «не» would say nothing).
+    stems = {s for slot in slots for alternative in slot.alternatives for s in alternative.stems
+             if s not in _NEGATION_STEMS}
     sections = _best_sections(searcher, scorer, slots, ids)
     hits: list[Hit] = []
     for doc_id, score in ranked:

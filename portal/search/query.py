@@ -6,11 +6,13 @@ operators and boosts are just words here. Queries are bounded in length and in t
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
+from .analysis import NEGATIONS
 from .analysis import STOP_WORDS
 from .analysis import WORD
 from .analysis import derivation_key
@@ -63,6 +65,13 @@ class ParsedQuery:
                 if folded not in STOP_WORDS and stem(folded) not in seen:
                     seen.append(stem(folded))
         return seen[:MAX_WORDS]
+
+    def negations(self) -> dict[str, str]:
+        """The stems of the free words typed right after a negation («не приходит»), each
+        with the negation's own stem."""
+        folded = [fold(w) for chunk in self.chunks for w in WORD.findall(chunk)]
+        return {stem(word): stem(before) for before, word in itertools.pairwise(folded)
+                if before in NEGATIONS and word not in STOP_WORDS}
 
     def phrase_terms(self) -> list[list[str]]:
         """The stems of each quoted phrase."""
@@ -250,9 +259,15 @@ def slots(parsed: ParsedQuery, synonyms: SynonymMap, families: WordFamilies | No
     `MAX_ALTERNATIVES` other forms are kept.
     """
     found = []
+    negated = parsed.negations()
     for run, alternatives in synonyms.slots(parsed.terms()):
         options: dict[tuple[str, ...], float] = {}
         _expand(options, run, 1.0, alternatives, families)
+        negation: tuple[Alternative, ...] = ()
+        if len(run) == 1 and run[0] in negated:
+            # «не приходит»: the articles that say it, negation and all, score above those
+            # that only use the word (the phrase adds the negation's own small weight).
+            negation = (Alternative((negated[run[0]], run[0]), 1.0, adjacent=True),)
         if len(run) == 1:
             for fixed in (fixed_words or {}).get(run[0], ()):
                 _offer(options, (fixed,), CORRECTION_WEIGHT)
@@ -263,7 +278,7 @@ def slots(parsed: ParsedQuery, synonyms: SynonymMap, families: WordFamilies | No
         # Typed words grouped by a synonym ("каждый год") need not stand together, and
         # neither do the words of a synonym: positions are costly to read, and a synonym is
         # a hint, not what the customer typed.
-        found.append(Slot((Alternative(run, adjacent=False),) + tuple(
+        found.append(Slot((Alternative(run, adjacent=False),) + negation + tuple(
             Alternative(alt, weight, adjacent=False) for alt, weight in strongest)))
     for stems in parsed.phrase_terms():
         found.append(Slot((Alternative(tuple(stems), 1.5),)))

@@ -27,7 +27,7 @@ SECTION_FIELDS = {
 
 #: Bump whenever the schema or the analysis changes: `build()` then re-indexes everything,
 #: because entries made by the old analysis would not match queries analysed the new way.
-INDEX_FORMAT = "5"
+INDEX_FORMAT = "6"
 
 KIND_ARTICLE = "article"
 KIND_SECTION = "section"
