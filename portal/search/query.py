@@ -26,7 +26,8 @@ from .scoring import Slot
 from .whoosh_types import Searcher
 
 MAX_QUERY_CHARS = 200
-MAX_WORDS = 12
+#: Terms of one query: a long question of 25 words is searched whole.
+MAX_WORDS = 25
 #: Weight of a synonym's match relative to the word the customer typed: the editors' groups,
 #: then the built-in lexicon of colloquial and standard terms.
 SYNONYM_WEIGHT = 0.7
