@@ -373,7 +373,8 @@ def _hits(gen: _Generation, slots: list[Slot], ranked: list[tuple[str, float]]) 
         info: ArticleInfo = gen.catalog[doc_id]
         section = sections.get(doc_id)
         if section is not None:
-            text = section["text"]
+            # A section that is only a table has no prose to quote: the summary then.
+            text = section["text"] or info.summary
         else:
             # Stored fields by document number, which the scorer knows: no id lookup.
             docnum = scorer.by_id.get(doc_id)
@@ -443,7 +444,8 @@ def snippet(text: str, stems: set[str], size: int = SNIPPET_WORDS) -> Markup:
     # Character offsets are needed for the chosen words only.
     window = list(itertools.islice(WORD.finditer(text), best_start, stop))
     begin = window[0].start() if best_start else 0
-    end = window[-1].end()
+    # A passage reaching the last word keeps what ends the text (its full stop).
+    end = window[-1].end() if stop < len(words) else len(text.rstrip())
     parts = []
     cursor = begin
     for i, m in enumerate(window, best_start):

@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 SYNONYMS_ID = "setting:synonyms"
 BEST_BETS_ID = "setting:best_bets"
 FORMAT_ID = "setting:format"
-#: Section and article text kept for snippets; longer text is cut.
+#: Section and article prose kept for snippets (tables left out: they stay searchable, but
+#: quoted they are a heap of cells); longer text is cut.
 STORED_TEXT_LIMIT = 20_000
 
 T = TypeVar("T")
@@ -131,7 +132,7 @@ def _article_data(article: Article) -> dict[str, object]:
         "review_every": article.review_every, "aliases": article.aliases,
         "translations": article.translations, "source": article.source, "html": article.html,
         "toc": [(h.level, h.anchor, h.title) for h in article.toc],
-        "text": article.text[:STORED_TEXT_LIMIT],
+        "text": article.prose[:STORED_TEXT_LIMIT],
     }
 
 
@@ -167,7 +168,7 @@ def article_documents(article: Article) -> Iterator[dict[str, object]]:
             "audience": article.audience, "status": article.status,
             "sec_title": section.title, "sec_body": section.text,
             "data": {"anchor": section.anchor, "title": section.title,
-                     "text": section.text[:STORED_TEXT_LIMIT]},
+                     "text": section.prose[:STORED_TEXT_LIMIT]},
         }
 
 
