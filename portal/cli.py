@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from flask import current_app
 from flask.cli import FlaskGroup
+from flask.cli import ScriptInfo
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
@@ -102,8 +103,12 @@ def index_build(clean: bool) -> None:
         click.echo(f"skipped: {problem}", err=True)
     click.echo(f"Index: {report.summary()}.")
     if history:
-        click.echo(f"Revisions of changes outside the portal: "
-                   f"{authoring_store.sync_from_disk(index).summary()}.")
+        synced = authoring_store.sync_from_disk(index)
+        if synced.initial:
+            click.echo(f"History: {len(synced.changed)} articles recorded as the initial "
+                       "import (their first revisions).")
+        else:
+            click.echo(f"Revisions of changes outside the portal: {synced.summary()}.")
     else:
         click.echo("Revisions not recorded: the database has no tables yet "
                    "(run 'portal db upgrade').", err=True)
@@ -392,8 +397,30 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(report_group)
 
 
-def main() -> None:
-    """Entry point of the `portal` console script."""
+#: Commands that serve the site: their app builds a missing index as it starts.
+SERVING_COMMANDS = ("serve", "run")
+
+
+class _PortalGroup(FlaskGroup):
+    """The Flask CLI, remembering which command was asked for before the app is made."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        ctx.ensure_object(ScriptInfo).data.setdefault("command", name)
+        return super().get_command(ctx, name)
+
+
+def _cli_app() -> Flask:
+    """The app for one command. Setting up goes in order (migrate, check the articles,
+    index, serve): only a serving command builds a missing index when its app is made, so
+    that `portal db upgrade` on a fresh install does not index first."""
     from . import create_app
 
-    FlaskGroup(create_app=create_app, help="Line 0 help center.")()
+    context = click.get_current_context(silent=True)
+    info = context.find_object(ScriptInfo) if context else None
+    command = info.data.get("command") if info else None
+    return create_app(None if command in SERVING_COMMANDS else {"BUILD_INDEX_ON_START": False})
+
+
+def main() -> None:
+    """Entry point of the `portal` console script."""
+    _PortalGroup(create_app=_cli_app, help="Line 0 help center.")()
