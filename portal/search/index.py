@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +54,8 @@ FORMAT_ID = "setting:format"
 STORED_TEXT_LIMIT = 20_000
 
 T = TypeVar("T")
+#: A link to an article page in rendered HTML: its id (and anchor).
+_ARTICLE_HREF = re.compile(r'href="/kb/([a-z0-9/_#-]+)"')
 
 
 @dataclass
@@ -558,6 +561,21 @@ class SearchIndex:
             toc=tuple(tuple(h) for h in data["toc"]), owner=data["owner"],
             reviewed=data["reviewed"], keywords=tuple(data["keywords"]),
         )
+
+    def links_in(self) -> dict[str, int]:
+        """For each article, how many other articles link to it (from their rendered
+        pages): the articles the knowledge base itself points to most."""
+
+        def compute(searcher: Searcher) -> dict[str, int]:
+            counts: dict[str, int] = {}
+            for doc in searcher.documents(kind=KIND_ARTICLE):
+                targets = {match.split("#", 1)[0]
+                           for match in _ARTICLE_HREF.findall(doc["data"]["html"])}
+                for target in targets - {doc["id"]}:
+                    counts[target] = counts.get(target, 0) + 1
+            return counts
+
+        return self.derived("links_in", compute)
 
     def resolve_alias(self, old_id: str) -> str | None:
         """The id of the article that lists `old_id` among its aliases."""
