@@ -10,6 +10,9 @@ import pytest
 
 from portal.search import SearchIndex
 from portal.search import search
+from portal.search.analysis import word_stem
+from portal.search.engine import snippet
+from portal.views.labels import ECHOED_QUERY_CHARS
 
 TABLE_CELLS = ("866", "Мбит", "ГГц", "Диапазон")
 
@@ -92,7 +95,7 @@ def test_a_long_query_is_shortened_where_it_is_repeated_and_whole_in_the_box(cli
     page = client.get("/search", query_string={"q": query}).get_data(as_text=True)
     heading = html.unescape(re.search(r"<h1>(.*?)</h1>", page, re.S).group(1))
     echoed = heading.split("«", 1)[1].rstrip("»")
-    assert echoed.endswith("…") and len(echoed) <= 61
+    assert echoed.endswith("…") and len(echoed) <= ECHOED_QUERY_CHARS + 1
     assert query.startswith(echoed[:-1])
     assert echoed[-2] != " " and "парол…" not in echoed  # cut between words
     title = html.unescape(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
@@ -105,3 +108,13 @@ def test_a_long_query_is_shortened_where_it_is_repeated_and_whole_in_the_box(cli
 def test_a_short_query_is_repeated_whole(client):
     page = client.get("/search?q=ошибка+651").get_data(as_text=True)
     assert "<h1>Результаты по запросу «ошибка 651»</h1>" in page
+
+
+def test_a_snippet_starts_at_the_sentence_holding_the_match_when_it_can():
+    text = ("Первое предложение о другом. Второе тоже о другом, довольно длинное. "
+            "Перезагрузите роутер и подождите минуту.")
+    shown = _plain(snippet(text, {word_stem("роутер")}, size=12))
+    assert shown.startswith("Перезагрузите роутер")
+    # Mid-sentence, the ellipsis says something comes before.
+    long = " ".join(["слово"] * 40) + " роутер и ещё слова"
+    assert _plain(snippet(long, {word_stem("роутер")}, size=12)).startswith("… слово")
