@@ -189,7 +189,7 @@ def linkify(text: str | None) -> Markup:
 
 
 #: How much of a query the results page repeats in its heading; the search box has it all.
-ECHOED_QUERY_CHARS = 60
+ECHOED_QUERY_CHARS = 48
 
 
 def short_query(query: str | None, limit: int = ECHOED_QUERY_CHARS) -> str:
