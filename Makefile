@@ -26,13 +26,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
 run: setup
+	@echo "== Setting up 1/3: the database"
 	$(BIN)/portal db upgrade
+	@echo "== Setting up 2/3: checking the articles"
 	$(BIN)/portal articles check || echo "Some articles have problems (listed above); they are skipped."
+	@echo "== Setting up 3/3: the search index and the articles' history"
 	$(BIN)/portal index build
 	@test -n "$$($(BIN)/portal users list 2>/dev/null)" || { \
 		echo "No staff accounts yet. Create the first administrator, then log in at http://$(HOST):$(PORT)/login:"; \
 		echo "  $(BIN)/portal users create --role admin --email you@example.com"; }
-	@echo "Serving the help center on http://$(HOST):$(PORT)/"
+	@echo "== Serving the help center on http://$(HOST):$(PORT)/"
 	PORTAL_SITE_NAME="$${PORTAL_SITE_NAME:-Вектор}" \
 	PORTAL_SUPPORT_PHONE="$${PORTAL_SUPPORT_PHONE:-8 800 000-00-00}" \
 	PORTAL_SUPPORT_EMAIL="$${PORTAL_SUPPORT_EMAIL:-support@vektor.example}" \

@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from flask import current_app
 from flask.cli import FlaskGroup
+from flask.cli import ScriptInfo
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
@@ -102,8 +103,12 @@ def index_build(clean: bool) -> None:
         click.echo(f"skipped: {problem}", err=True)
     click.echo(f"Index: {report.summary()}.")
     if history:
-        click.echo(f"Revisions of changes outside the portal: "
-                   f"{authoring_store.sync_from_disk(index).summary()}.")
+        synced = authoring_store.sync_from_disk(index)
+        if synced.initial:
+            click.echo(f"History: {len(synced.changed)} articles recorded as the initial "
+                       "import (their first revisions).")
+        else:
+            click.echo(f"Revisions of changes outside the portal: {synced.summary()}.")
     else:
         click.echo("Revisions not recorded: the database has no tables yet "
                    "(run 'portal db upgrade').", err=True)
@@ -291,10 +296,19 @@ def _user(email: str):
     return user
 
 
-def _new_password(email: str, generate: bool) -> tuple[str, bool]:
-    """A password typed twice at the prompt, or a generated one (printed once)."""
-    if generate or not sys.stdin.isatty():
+def _new_password(email: str, generate: bool, from_stdin: bool) -> tuple[str, bool]:
+    """The new password and whether it was generated: generated (printed once), read as one
+    line from standard input, or typed twice at the prompt."""
+    if generate and from_stdin:
+        raise click.UsageError("give either --generate-password or --password-stdin")
+    if generate:
         return staff.generate_password(), True
+    if from_stdin:
+        return _password_from_stdin(email), False
+    if not sys.stdin.isatty():
+        raise click.UsageError(
+            "there is no terminal to ask for the password: pipe it in with --password-stdin, "
+            "or use --generate-password")
     while True:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
@@ -303,17 +317,41 @@ def _new_password(email: str, generate: bool) -> tuple[str, bool]:
             click.echo(f"Not accepted: {error}.", err=True)
 
 
+def _password_from_stdin(email: str) -> str:
+    """The first line of standard input (its line break dropped), under the same rules as
+    a typed password."""
+    line = sys.stdin.readline(staff.MAX_PASSWORD + 3)
+    password = line.removesuffix("\n").removesuffix("\r")
+    if not password:
+        raise click.ClickException("--password-stdin: standard input has no password "
+                                   "(an empty first line)")
+    try:
+        return staff.check_password(password, email)
+    except staff.StaffError as error:
+        raise click.ClickException(f"--password-stdin: {error}") from None
+
+
+_GENERATE = click.option("--generate-password", "generate", is_flag=True,
+                         help="Generate a password and print it once instead of asking for one.")
+_STDIN = click.option("--password-stdin", "from_stdin", is_flag=True,
+                      help="Read the password from the first line of standard input (e.g. "
+                           "from a secrets manager) instead of asking for it; at least "
+                           f"{staff.MIN_PASSWORD} characters.")
+
+
 @users_group.command("create")
 @click.option("--email", required=True, help="The address the person logs in with.")
 @click.option("--role", required=True, type=click.Choice(staff.ROLES),
               help="agent (line 1), engineer (line 2), expert (line 3) or admin.")
 @click.option("--name", default="", help="The name customers see on replies.")
-@click.option("--generate-password", "generate", is_flag=True,
-              help="Generate a password and print it once instead of asking for one.")
+@_GENERATE
+@_STDIN
 @with_appcontext
-def users_create(email: str, role: str, name: str, generate: bool) -> None:
-    """Create a staff account; the password is asked for, or generated and printed once."""
-    password, generated = _new_password(email, generate)
+def users_create(email: str, role: str, name: str, generate: bool, from_stdin: bool) -> None:
+    """Create a staff account. The password is asked for twice at the terminal; or read
+    from standard input (--password-stdin); or generated and printed once
+    (--generate-password). Without a terminal, one of the two options is needed."""
+    password, generated = _new_password(email, generate, from_stdin)
     try:
         user = staff.create_user(email, name, role, password)
     except staff.StaffError as error:
@@ -359,16 +397,17 @@ def users_enable(email: str) -> None:
 
 @users_group.command("set-password")
 @click.argument("email")
-@click.option("--generate-password", "generate", is_flag=True,
-              help="Generate a password and print it once instead of asking for one.")
+@_GENERATE
+@_STDIN
 @click.option("--revoke-tokens", is_flag=True,
               help="Also end the account's API tokens (after a suspected compromise).")
 @with_appcontext
-def users_set_password(email: str, generate: bool, revoke_tokens: bool) -> None:
-    """Give an account a new password; every open session of it ends (and with
-    --revoke-tokens its API tokens)."""
+def users_set_password(email: str, generate: bool, from_stdin: bool,
+                       revoke_tokens: bool) -> None:
+    """Give an account a new password (asked for, read with --password-stdin, or
+    generated); every open session of it ends (and with --revoke-tokens its API tokens)."""
     user = _user(email)
-    password, generated = _new_password(user.email, generate)
+    password, generated = _new_password(user.email, generate, from_stdin)
     try:
         live = staff.set_password(user, password, revoke_tokens=revoke_tokens)
     except staff.StaffError as error:
@@ -392,8 +431,30 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(report_group)
 
 
-def main() -> None:
-    """Entry point of the `portal` console script."""
+#: Commands that serve the site: their app builds a missing index as it starts.
+SERVING_COMMANDS = ("serve", "run")
+
+
+class _PortalGroup(FlaskGroup):
+    """The Flask CLI, remembering which command was asked for before the app is made."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        ctx.ensure_object(ScriptInfo).data.setdefault("command", name)
+        return super().get_command(ctx, name)
+
+
+def _cli_app() -> Flask:
+    """The app for one command. Setting up goes in order (migrate, check the articles,
+    index, serve): only a serving command builds a missing index when its app is made, so
+    that `portal db upgrade` on a fresh install does not index first."""
     from . import create_app
 
-    FlaskGroup(create_app=create_app, help="Line 0 help center.")()
+    context = click.get_current_context(silent=True)
+    info = context.find_object(ScriptInfo) if context else None
+    command = info.data.get("command") if info else None
+    return create_app(None if command in SERVING_COMMANDS else {"BUILD_INDEX_ON_START": False})
+
+
+def main() -> None:
+    """Entry point of the `portal` console script."""
+    _PortalGroup(create_app=_cli_app, help="Line 0 help center.")()

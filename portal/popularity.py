@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Protocol
 
 from sqlalchemy import func
 from sqlalchemy import select
@@ -42,3 +45,34 @@ def most_viewed(days: int, limit: int, today: dt.date | None = None) -> list[tup
         db.session.rollback()
         log.exception("could not read popular articles")
         return []
+
+
+class Listed(Protocol):
+    """What choosing leading articles needs to know of one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+
+
+def leading_articles(articles: Iterable[Listed], categories: list[str],
+                     links_in: Mapping[str, int], limit: int) -> list[Listed]:
+    """What a new help center shows before anyone has read anything: the leading articles
+    of the categories in their order, in turns (each category's first, then its second,
+    ...). An article leads its category when more other articles link to it; then by title.
+    """
+    by_category: dict[str, list[Listed]] = {name: [] for name in categories}
+    for article in articles:
+        if article.category in by_category:
+            by_category[article.category].append(article)
+    for found in by_category.values():
+        found.sort(key=lambda a: (-links_in.get(a.id, 0), a.title.lower()))
+    chosen: list[Listed] = []
+    turn = 0
+    while len(chosen) < limit and any(len(found) > turn for found in by_category.values()):
+        chosen.extend(found[turn] for found in by_category.values() if len(found) > turn)
+        turn += 1
+    return chosen[:limit]

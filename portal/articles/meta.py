@@ -288,14 +288,28 @@ def read_front_matter(rel: str, text: str) -> FrontMatter:
     return FrontMatter(document.data, body, document.lines)
 
 
+class _FrontMatterDumper(yaml.SafeDumper):
+    """YAML as people write front matter by hand: one key a line (block style), a list of
+    words on its key's line (`tags: [a, b]`), anything nested in blocks."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, items: list) -> yaml.SequenceNode:
+    words = all(isinstance(item, (str, int, float, bool, dt.date)) for item in items)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=words)
+
+
+_FrontMatterDumper.add_representer(list, _represent_list)
+
+
 def dump_front_matter(meta: dict) -> str:
-    """Front matter as YAML between `---` lines, keys in a readable order."""
+    """Front matter as YAML between `---` lines, keys in a readable order, one a line.
+
+    Every writer of article files (the editor's saves, the importer) comes through here."""
     ordered = {k: meta[k] for k in KEY_ORDER if meta.get(k) not in (None, "", [])}
     ordered.update({k: v for k, v in meta.items() if k not in ordered and v not in (None, "", [])})
-    # As people write it by hand: lists of words in flow style (`tags: [a, b]`), and no
-    # long line folded, so that a save changes only the lines that really changed.
-    text = yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=1_000_000,
-                          default_flow_style=None)
+    # No long line folded, so that a save changes only the lines that really changed.
+    text = yaml.dump(ordered, Dumper=_FrontMatterDumper, allow_unicode=True, sort_keys=False,
+                     width=1_000_000, default_flow_style=False)
     return f"---\n{text}---\n"
 
 

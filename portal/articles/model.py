@@ -61,6 +61,8 @@ class Section:
     title: str
     level: int
     text: str
+    #: The text without tables: what a snippet may quote.
+    prose: str = ""
 
 
 @dataclass
@@ -86,6 +88,8 @@ class Article:
     toc: list[Heading] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     text: str = ""
+    #: The text without tables: what a snippet may quote.
+    prose: str = ""
 
     @property
     def is_public(self) -> bool:

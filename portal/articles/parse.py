@@ -64,7 +64,7 @@ def _parse_article(root: Path, path: Path, rel: str, data: bytes, default_lang: 
         rendered = render_markdown(body, ident)
     except RecursionError:
         raise ArticleError([Problem(rel, 1, "body is nested too deeply to render")]) from None
-    article.html, article.toc, article.sections, article.text = rendered
+    article.html, article.toc, article.sections, article.text, article.prose = rendered
     return article
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from html.parser import HTMLParser
 from urllib.parse import unquote
 from urllib.parse import urlsplit
@@ -27,7 +29,7 @@ from .model import article_url
 from .model import is_valid_id
 
 #: Bump when rendering changes, so that every article is rendered (and indexed) again.
-RENDER_VERSION = "4"
+RENDER_VERSION = "5"
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -126,14 +128,15 @@ def _markdown(article_id: str) -> markdown.Markdown:
 
 
 def render_markdown(body: str, article_id: str = "") -> tuple[
-        str, list[Heading], list[Section], str]:
-    """Render a body to sanitized HTML; return it with its headings, sections and text.
-    Links to other article files are resolved from `article_id`'s folder."""
+        str, list[Heading], list[Section], str, str]:
+    """Render a body to sanitized HTML; return it with its headings, sections, text and
+    prose (the text without tables, which snippets quote). Links to other article files
+    are resolved from `article_id`'s folder."""
     md = _markdown(article_id)
     html = sanitize(md.convert(body))
     toc = [Heading(level, anchor, title) for level, anchor, title in _flatten(md.toc_tokens)]
-    sections, text = _split_sections(html)
-    return html, toc, sections, text
+    sections, text, prose = _split_sections(html)
+    return html, toc, sections, text, prose
 
 
 def _flatten(tokens: list[dict]) -> Iterator[tuple[int, str, str]]:
@@ -159,37 +162,63 @@ class _TextCollector(HTMLParser):
 
 
 class _SectionSplitter(HTMLParser):
-    """Splits rendered HTML into plain-text sections at each h2/h3 with an id."""
+    """Splits rendered HTML into plain-text sections at each h2/h3 with an id.
+
+    Each section keeps its whole text (searched) and its prose: the same without tables,
+    whose cells read as a heap of words ("SMS E-mail Push да да нет") when quoted.
+    """
 
     BLOCKS = {"p", "li", "pre", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "div", "dt", "dd",
               "blockquote", "br", "table"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.sections: list[list] = [["", "", 0, []]]
+        self.sections: list[_Part] = [_Part("", "", 0)]
         self.heading: list | None = None
+        self.tables = 0  # how many tables the parser is inside
 
     def handle_starttag(self, tag, attrs):
         if tag in ("h2", "h3"):
             anchor = dict(attrs).get("id") or ""
             self.heading = [anchor, [], int(tag[1])]
         if tag in self.BLOCKS:
-            self.sections[-1][3].append("\n")
+            self._add("\n")
+        if tag == "table":
+            self.tables += 1
 
     def handle_endtag(self, tag):
+        if tag == "table" and self.tables:
+            self.tables -= 1
         if tag in ("h2", "h3") and self.heading is not None:
             anchor, parts, level = self.heading
             title = " ".join("".join(parts).split())
-            self.sections.append([anchor, title, level, []])
+            self.sections.append(_Part(anchor, title, level))
             self.heading = None
         elif tag in self.BLOCKS:
-            self.sections[-1][3].append("\n")
+            self._add("\n")
 
     def handle_data(self, data):
         if self.heading is not None:
             self.heading[1].append(data)
         else:
-            self.sections[-1][3].append(data)
+            self._add(data)
+
+    def _add(self, data: str) -> None:
+        part = self.sections[-1]
+        part.text.append(data)
+        if not self.tables:
+            part.prose.append(data)
+
+
+@dataclass
+class _Part:
+    """One section as the splitter collects it."""
+
+    anchor: str
+    title: str
+    level: int
+    text: list[str] = field(default_factory=list)
+    prose: list[str] = field(default_factory=list)
 
 
 def _clean_text(parts: list[str]) -> str:
@@ -197,14 +226,16 @@ def _clean_text(parts: list[str]) -> str:
     return "\n".join(" ".join(line.split()) for line in lines if line.strip())
 
 
-def _split_sections(html: str) -> tuple[list[Section], str]:
+def _split_sections(html: str) -> tuple[list[Section], str, str]:
     splitter = _SectionSplitter()
     splitter.feed(html)
     splitter.close()
-    sections, texts = [], []
-    for anchor, title, level, parts in splitter.sections:
-        text = _clean_text(parts)
-        texts.append("\n".join(filter(None, [title, text])))
-        if anchor:
-            sections.append(Section(anchor=anchor, title=title, level=level, text=text))
-    return sections, "\n".join(t for t in texts if t)
+    sections, texts, proses = [], [], []
+    for part in splitter.sections:
+        text, prose = _clean_text(part.text), _clean_text(part.prose)
+        texts.append("\n".join(filter(None, [part.title, text])))
+        proses.append("\n".join(filter(None, [part.title, prose])))
+        if part.anchor:
+            sections.append(Section(anchor=part.anchor, title=part.title, level=part.level,
+                                    text=text, prose=prose))
+    return sections, "\n".join(t for t in texts if t), "\n".join(p for p in proses if p)

@@ -407,6 +407,9 @@ class Sync:
     changed: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    #: No article had a history yet (a fresh install, an import): the files as they are
+    #: became the first revisions, not changes.
+    initial: bool = False
 
     def summary(self) -> str:
         return (f"{len(self.changed)} recorded, {len(self.moved)} moved, "
@@ -432,6 +435,7 @@ def sync_from_disk(index: SearchIndex, now: dt.datetime | None = None) -> Sync:
     now = now or _now()
     with editor_lock(root):
         latest = _latest_all()
+        report.initial = not latest
         files: dict[str, bytes] = {}
         unreadable: set[str] = set()
         for path in articles_mod.iter_article_files(root):

@@ -7,6 +7,7 @@ does know: the knowledge base's own vocabulary is the dictionary.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -230,6 +231,17 @@ class Vocabulary:
                 self._initials[name] = grouped
         return self._initials[script]
 
+    def spelled(self, word: str) -> str:
+        """A known word as the articles write it: itself when they use it, else their most
+        used word of its stem ("сменит" -> "сменить"), so that a fix never shows a stem."""
+        if word in self.frequency:
+            return word
+        key = stem(word)
+        same = [w for w in self._by_initial(script_of(word)).get(word[:1], [])
+                if w.startswith(key[:2]) and stem(w) == key] if script_of(word) in \
+            self.by_script else []
+        return max(same, key=lambda w: (self.frequency[w], w)) if same else word
+
     def english_for(self, word: str) -> str | None:
         """The known English word a Cyrillic spelling stands for ("аутлук" -> "outlook")."""
         keys = {_dedupe_letters(word), _dedupe_letters(stem(word))}
@@ -291,7 +303,20 @@ def correct(chunks: list[str], vocab: Vocabulary) -> Correction | None:
             fixed[i] = " ".join(new_words)
     if not kinds:
         return None
+    if TRANSLIT in kinds:
+        # Shown, not searched: "kak сменить пароль" reads as "как сменить пароль".
+        fixed = [WORD.sub(_small_word_in_cyrillic, chunk) for chunk in fixed]
     return Correction(chunks=fixed, kinds=kinds, layout_chunks=layout_chunks, words=words)
+
+
+def _small_word_in_cyrillic(match: re.Match[str]) -> str:
+    """A Latin-typed stop word ("kak", "ne") in Cyrillic; any other word as it is."""
+    word = match.group()
+    if script_of(word) == "en":
+        for reading in latin_to_cyrillic(fold(word))[:3]:
+            if reading in STOP_WORDS:
+                return reading
+    return word
 
 
 def _needs_fixing(chunk: str, vocab: Vocabulary) -> bool:
@@ -329,7 +354,7 @@ def _fix_word(word: str, vocab: Vocabulary, spelling: bool = True) -> tuple[list
         readings = latin_to_cyrillic(word)
         for reading in readings:
             if vocab.knows(reading):
-                return [reading], TRANSLIT
+                return [vocab.spelled(reading)], TRANSLIT
     elif script == "ru":
         english = vocab.english_for(word)
         if english and len(word) >= 3:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
+import re
 import time
 from dataclasses import dataclass
 from dataclasses import field
@@ -76,6 +77,8 @@ RELATIVE_CUT = 0.2
 _FILLER_STEMS = frozenset(stem(word) for word in FILLER_WORDS)
 _NEGATION_STEMS = frozenset(stem(word) for word in NEGATIONS)
 SNIPPET_WORDS = 32
+#: What stands between two words where a sentence ends: a full stop (!, ?, …) or a line break.
+_SENTENCE_BREAK = re.compile(r"[.!?…]\s|\n")
 #: At most this many best-bet articles lead the results of one query.
 MAX_PINNED = 10
 
@@ -395,7 +398,8 @@ def _hits(gen: _Generation, slots: list[Slot], ranked: list[tuple[str, float]]) 
         info: ArticleInfo = gen.catalog[doc_id]
         section = sections.get(doc_id)
         if section is not None:
-            text = section["text"]
+            # A section that is only a table has no prose to quote: the summary then.
+            text = section["text"] or info.summary
         else:
             # Stored fields by document number, which the scorer knows: no id lookup.
             docnum = scorer.by_id.get(doc_id)
@@ -459,13 +463,19 @@ def snippet(text: str, stems: set[str], size: int = SNIPPET_WORDS) -> Markup:
         counts[key] -= 1
         if not counts[key]:
             del counts[key]
-    # Give the passage some words before its first match when they fit.
+    # Give the passage some words before its first match when they fit: from the start of
+    # a sentence when one starts among them, so that the passage reads as sentences.
+    match = best_start
     best_start = max(0, best_end - size, best_start - size // 4)
+    sentence = _sentence_start(text, best_start, match)
+    if sentence is not None:
+        best_start = sentence
     stop = min(len(words), best_start + size)
     # Character offsets are needed for the chosen words only.
     window = list(itertools.islice(WORD.finditer(text), best_start, stop))
     begin = window[0].start() if best_start else 0
-    end = window[-1].end()
+    # A passage reaching the last word keeps what ends the text (its full stop).
+    end = window[-1].end() if stop < len(words) else len(text.rstrip())
     parts = []
     cursor = begin
     for i, m in enumerate(window, best_start):
@@ -474,10 +484,22 @@ def snippet(text: str, stems: set[str], size: int = SNIPPET_WORDS) -> Markup:
             parts.append(f"<mark>{html.escape(m.group())}</mark>")
             cursor = m.end()
     parts.append(html.escape(text[cursor:end]))
-    prefix = "… " if begin > 0 else ""
+    prefix = "… " if begin > 0 and sentence is None else ""
     suffix = " …" if end < len(text.rstrip()) else ""
     body = " ".join("".join(parts).split())
     return Markup(prefix + body + suffix)
+
+
+def _sentence_start(text: str, first: int, last: int) -> int | None:
+    """The first of the words `first`..`last` of `text` that begins a sentence (or a line:
+    a paragraph, a list item), or None when they all stand inside one."""
+    if first == 0:
+        return 0
+    spans = list(itertools.islice(WORD.finditer(text), first - 1, last + 1))
+    for i in range(1, len(spans)):
+        if _SENTENCE_BREAK.search(text[spans[i - 1].end():spans[i].start()]):
+            return first - 1 + i
+    return None
 
 
 def suggest(index: SearchIndex, raw: str | None, scope: Scope = Scope(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -50,10 +51,13 @@ SYNONYMS_ID = "setting:synonyms"
 BEST_BETS_ID = "setting:best_bets"
 RELATIONS_ID = "setting:relations"
 FORMAT_ID = "setting:format"
-#: Section and article text kept for snippets; longer text is cut.
+#: Section and article prose kept for snippets (tables left out: they stay searchable, but
+#: quoted they are a heap of cells); longer text is cut.
 STORED_TEXT_LIMIT = 20_000
 
 T = TypeVar("T")
+#: A link to an article page in rendered HTML: its id (and anchor).
+_ARTICLE_HREF = re.compile(r'href="/kb/([a-z0-9/_#-]+)"')
 
 
 @dataclass
@@ -133,7 +137,7 @@ def _article_data(article: Article) -> dict[str, object]:
         "review_every": article.review_every, "aliases": article.aliases,
         "translations": article.translations, "source": article.source, "html": article.html,
         "toc": [(h.level, h.anchor, h.title) for h in article.toc],
-        "text": article.text[:STORED_TEXT_LIMIT],
+        "text": article.prose[:STORED_TEXT_LIMIT],
     }
 
 
@@ -169,7 +173,7 @@ def article_documents(article: Article) -> Iterator[dict[str, object]]:
             "audience": article.audience, "status": article.status,
             "sec_title": section.title, "sec_body": section.text,
             "data": {"anchor": section.anchor, "title": section.title,
-                     "text": section.text[:STORED_TEXT_LIMIT]},
+                     "text": section.prose[:STORED_TEXT_LIMIT]},
         }
 
 
@@ -589,6 +593,21 @@ class SearchIndex:
             toc=tuple(tuple(h) for h in data["toc"]), owner=data["owner"],
             reviewed=data["reviewed"], keywords=tuple(data["keywords"]),
         )
+
+    def links_in(self) -> dict[str, int]:
+        """For each article, how many other articles link to it (from their rendered
+        pages): the articles the knowledge base itself points to most."""
+
+        def compute(searcher: Searcher) -> dict[str, int]:
+            counts: dict[str, int] = {}
+            for doc in searcher.documents(kind=KIND_ARTICLE):
+                targets = {match.split("#", 1)[0]
+                           for match in _ARTICLE_HREF.findall(doc["data"]["html"])}
+                for target in targets - {doc["id"]}:
+                    counts[target] = counts.get(target, 0) + 1
+            return counts
+
+        return self.derived("links_in", compute)
 
     def resolve_alias(self, old_id: str) -> str | None:
         """The id of the article that lists `old_id` among its aliases."""

@@ -188,6 +188,20 @@ def linkify(text: str | None) -> Markup:
     return Markup("").join(parts)
 
 
+#: How much of a query the results page repeats in its heading; the search box has it all.
+ECHOED_QUERY_CHARS = 48
+
+
+def short_query(query: str | None, limit: int = ECHOED_QUERY_CHARS) -> str:
+    """A query as a heading repeats it: cut at a word boundary with an ellipsis when long
+    (a query pasted thirty times would fill the screen)."""
+    text = " ".join((query or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit + 1].rsplit(" ", 1)[0] if " " in text[:limit + 1] else text[:limit]
+    return cut[:limit].rstrip(" ,.;:-—") + "…"
+
+
 @dataclass(frozen=True)
 class Contact:
     """One way to reach the support team, with a link when it has one (tel:, mailto:)."""
@@ -218,6 +232,7 @@ def support_contacts() -> list[Contact]:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(support_contacts=support_contacts)
     app.jinja_env.filters.update(linkify=linkify, isodatetime=isodatetime, fromjson=fromjson)
+    app.jinja_env.filters["short_query"] = short_query
     app.jinja_env.globals.update(
         role_label=role_label, staff_status=staff_status, priority_label=priority_label,
         line_label=line_label, flag_label=flag_label, event_text=event_text,

@@ -98,8 +98,12 @@ def home():
             popular.append(info)
         if len(popular) == POPULAR_COUNT:
             break
-    return render_template("public/home.html", categories=visible_categories(lang),
-                           popular=popular)
+    categories = visible_categories(lang)
+    leading = [] if popular else popularity.leading_articles(
+        [info for info in catalog.values() if info.is_public and info.lang == lang],
+        [c["id"] for c in categories], current_index().links_in(), POPULAR_COUNT)
+    return render_template("public/home.html", categories=categories, popular=popular,
+                           leading=leading)
 
 
 @bp.get("/category/<name>")

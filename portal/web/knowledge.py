@@ -14,7 +14,9 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Attach the index of `ARTICLES_DIR` to the app; build it now if there is none yet."""
+    """Attach the index of `ARTICLES_DIR` to the app; build it now if there is none yet.
+    A folder that does not exist yet is made: a new site starts with no articles."""
+    Path(app.config["ARTICLES_DIR"]).mkdir(parents=True, exist_ok=True)
     index = SearchIndex(
         Path(app.config["INDEX_DIR"]), Path(app.config["ARTICLES_DIR"]),
         default_lang=app.config["DEFAULT_LANGUAGE"],
