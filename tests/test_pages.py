@@ -185,3 +185,24 @@ def test_sqlite_runs_in_write_ahead_mode_so_readers_never_wait(app):
     with app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_nothing_found_offers_where_to_go_next(app, client):
+    """Nothing found: the page says so, lists where to start (the popular articles once
+    there are views) and the way to support, and the search counts as a failure."""
+    page = client.get("/search", query_string={"q": "гороскоп овна"}).get_data(as_text=True)
+    assert "Ничего не найдено" in page or "не найдено" in page
+    offered = page[page.index('id="no-results-next-title"'):]
+    assert "С чего начать" in offered[:200]
+    assert offered.count('href="/kb/') >= 3
+    for _ in range(2):
+        client.get("/kb/internet/nastrojka-wi-fi")
+    with app.app_context():
+        assert tracking.flush()
+    page = client.get("/search", query_string={"q": "гороскоп овна"}).get_data(as_text=True)
+    offered = page[page.index('id="no-results-next-title"'):]
+    assert "Популярные статьи" in offered[:200]
+    assert offered.index("Настройка Wi-Fi") < offered.index("</section>")
+    # A search that finds something lists its results, not the starting points.
+    found = client.get("/search", query_string={"q": "роутер"}).get_data(as_text=True)
+    assert "no-results-next" not in found

@@ -26,6 +26,7 @@ from .. import tracking
 from ..articles import is_valid_id
 from ..extensions import csrf
 from ..extensions import db
+from ..search import ArticleInfo
 from ..search import Scope
 from ..search import related
 from ..search import search as run_search
@@ -90,6 +91,16 @@ def visible_categories(lang: str) -> list[dict]:
 @bp.get("/")
 def home():
     lang = ui_lang()
+    categories = visible_categories(lang)
+    popular, leading = starting_points(lang, categories)
+    return render_template("public/home.html", categories=categories, popular=popular,
+                           leading=leading)
+
+
+def starting_points(lang: str, categories: list[dict] | None = None
+                    ) -> tuple[list[ArticleInfo], list[ArticleInfo]]:
+    """The most viewed public articles in `lang`; until views exist (a new help center),
+    each topic's leading articles instead. One of the two lists is empty."""
     catalog = current_index().catalog()
     popular = []
     for article_id, _views in popularity.most_viewed(current_app.config["POPULAR_DAYS"], 50):
@@ -98,12 +109,12 @@ def home():
             popular.append(info)
         if len(popular) == POPULAR_COUNT:
             break
-    categories = visible_categories(lang)
-    leading = [] if popular else popularity.leading_articles(
+    if popular:
+        return popular, []
+    categories = visible_categories(lang) if categories is None else categories
+    return [], popularity.leading_articles(
         [info for info in catalog.values() if info.is_public and info.lang == lang],
         [c["id"] for c in categories], current_index().links_in(), POPULAR_COUNT)
-    return render_template("public/home.html", categories=categories, popular=popular,
-                           leading=leading)
 
 
 @bp.get("/category/<name>")
@@ -276,9 +287,11 @@ def search():
     results = run_search(current_index(), query, scope,
                          page=page, per_page=per_page, allow_correction=not exact)
     search_uid = track_search(results, lang, category, "page")
+    # Nothing found: where most customers go next, instead of a dead end.
+    popular, leading = starting_points(ui_lang()) if query and not results.total else ([], [])
     return render_template("public/search.html", results=results, lang=lang,
                            category=category, categories=visible_categories(ui_lang()),
-                           search_uid=search_uid)
+                           search_uid=search_uid, popular=popular, leading=leading)
 
 
 def track_search(results, lang: str | None, category: str | None, source: str) -> str | None:
