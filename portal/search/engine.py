@@ -33,7 +33,6 @@ from .analysis import WORD
 from .analysis import fold
 from .analysis import stem
 from .analysis import word_stem
-from .correct import Correction
 from .correct import Vocabulary
 from .correct import correct
 from .correct import latin_to_cyrillic
@@ -195,14 +194,13 @@ class _Generation:
             self._vocabulary = Vocabulary(self.searcher, self.synonyms.known_stems())
         return self._vocabulary
 
-    def slots(self, parsed: ParsedQuery,
-              fixed_words: dict[str, tuple[str, ...]] | None = None) -> list[Slot]:
+    def slots(self, query: ParsedQuery) -> list[Slot]:
         """What to look for: typed words, synonyms, the lexicon, word families and fixes."""
-        return query_slots(parsed, self.synonyms, self.families, fixed_words)
+        return query_slots(query, self.synonyms, self.families)
 
-    def pinned(self, text: str | None, scope: Scope) -> list[str]:
+    def pinned(self, query: ParsedQuery, scope: Scope) -> list[str]:
         """The articles experts pinned to this query that `scope` may show, in their order."""
-        ids = self.best_bets.get(normalized_form(text)) if self.best_bets and text else None
+        ids = self.best_bets.get(query.normalized) if self.best_bets and query.text else None
         if not ids:
             return []
         allowed = self.scorer.mask(scope.lang, scope.category, scope.visibility)
@@ -242,31 +240,28 @@ def search(index: SearchIndex, raw: str | None, scope: Scope = Scope(), page: in
     of the query (else of the fixed query) lead the results and count in the total.
     """
     started = time.perf_counter()
-    parsed = parse(raw)
-    result = SearchResults(query=parsed.text, page=page, per_page=per_page)
+    typed = parse(raw)
+    result = SearchResults(query=typed.text, page=page, per_page=per_page)
     with index.searcher():
         gen = _Generation.of(index)
-        fix = _correction(gen, parsed) if allow_correction and parsed.chunks else None
-        searched, fixed_words = parsed, {}
-        if fix is not None:
-            searched, fixed_words = parsed.with_chunks(fix.layout_chunks), fix.words
-        pinned = gen.pinned(parsed.text, scope)
+        fix = _Fix.of(gen, typed) if allow_correction else None
+        searched = fix.searched if fix else typed
+        pinned = gen.pinned(typed, scope)
         if searched.is_empty and not pinned:
             result.elapsed_ms = (time.perf_counter() - started) * 1000
             return result
         # Only the requested page is turned into hits; ranks beyond it are not even sorted.
         wanted = min(max(page, 1) * per_page, MAX_RESULTS)
-        slots = gen.slots(searched, fixed_words)
+        slots = gen.slots(searched)
         found = _rank(gen.scorer, slots, scope, wanted, pinned)
         if fix is not None:
             if found.total > len(pinned):
-                result.corrected = parsed.with_chunks(fix.chunks).text
-                result.correction_kinds = fix.kinds
-                if not pinned and (pinned := gen.pinned(result.corrected, scope)):
+                result.corrected, result.correction_kinds = fix.shown.text, fix.kinds
+                if not pinned and (pinned := gen.pinned(fix.shown, scope)):
                     found = _rank(gen.scorer, slots, scope, wanted, pinned)
-            elif searched is not parsed:
-                # The switched layout found nothing: search what was typed after all.
-                searched, slots = parsed, gen.slots(parsed)
+            else:
+                # The fixed query found nothing: search what was typed after all.
+                searched, slots = typed, gen.slots(typed)
                 found = _rank(gen.scorer, slots, scope, wanted, pinned)
         result.total = found.total
         if found.lacking and not pinned:
@@ -280,12 +275,29 @@ def search(index: SearchIndex, raw: str | None, scope: Scope = Scope(), page: in
     return result
 
 
-def _correction(gen: _Generation, parsed: ParsedQuery) -> Correction | None:
-    """How to fix the words of the query the index does not know, if they can be fixed."""
-    fix = correct(parsed.chunks, gen.vocabulary())
-    if fix is None or parsed.with_chunks(fix.chunks).text == parsed.text:
-        return None
-    return fix
+@dataclass(frozen=True)
+class _Fix:
+    """A correction of the words the index does not know, as two queries: the one searched
+    (the keyboard layout fixed, each unknown word with its fixes as other ways to match it,
+    so that a wrong guess cannot hide what was typed) and the one shown ("showing results
+    for")."""
+
+    searched: ParsedQuery
+    shown: ParsedQuery
+    kinds: list[str]
+
+    @classmethod
+    def of(cls, gen: _Generation, typed: ParsedQuery) -> _Fix | None:
+        """The fix of `typed`, if it has words to fix and they can be fixed."""
+        if not typed.chunks:
+            return None
+        fix = correct(list(typed.chunks), gen.vocabulary())
+        if fix is None:
+            return None
+        shown = typed.with_chunks(fix.chunks)
+        if shown.text == typed.text:
+            return None
+        return cls(typed.with_chunks(fix.layout_chunks, fix.words), shown, fix.kinds)
 
 
 @dataclass
@@ -533,7 +545,7 @@ def related(index: SearchIndex, article_id: str, limit: int = 5) -> list[Article
     if info is None:
         return []
     text = " ".join([info.title, " ".join(info.tags)])
-    parsed = ParsedQuery(text=text, chunks=text.split())
+    parsed = ParsedQuery(text=text, chunks=tuple(text.split()))
     slots = query_slots(parsed, SynonymMap([]))
     found: list[ArticleInfo] = []
     if slots:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cached_property
 
 from .analysis import NEGATIONS
 from .analysis import STOP_WORDS
@@ -45,49 +47,71 @@ CORRECTION_WEIGHT = 0.9
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParsedQuery:
-    """A customer's query: the bounded text, its free chunks and its quoted phrases."""
+    """A customer's query, analysed once: the bounded text, its free chunks and "quoted
+    phrases", and what search needs of them (terms, phrase terms, negations, normalized
+    form), each worked out on first use. A correction gives a new value of the same kind
+    (`with_chunks`), carrying the fixes of its unknown words."""
 
     text: str
-    chunks: list[str] = field(default_factory=list)
-    phrases: list[str] = field(default_factory=list)
+    chunks: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    #: Other ways to match an unknown typed word, from a correction: its stem -> the stems
+    #: of its likeliest fixes (spelling, transliteration).
+    fixes: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.terms() or self.phrase_terms())
-
-    def terms(self) -> list[str]:
+    @cached_property
+    def terms(self) -> tuple[str, ...]:
         """The stems of the free words, in order, without stop words and duplicates."""
-        seen: list[str] = []
-        for chunk in self.chunks:
-            for word in WORD.findall(chunk):
-                folded = fold(word)
-                if folded not in STOP_WORDS and stem(folded) not in seen:
-                    seen.append(stem(folded))
-        return seen[:MAX_WORDS]
+        seen: dict[str, None] = {}
+        for word in self._words:
+            if word not in STOP_WORDS:
+                seen.setdefault(stem(word))
+        return tuple(seen)[:MAX_WORDS]
 
+    @cached_property
+    def phrase_terms(self) -> tuple[tuple[str, ...], ...]:
+        """The stems of each quoted phrase."""
+        found = []
+        for phrase in self.phrases:
+            stems = [stem(w) for w in map(fold, WORD.findall(phrase)) if w not in STOP_WORDS]
+            if stems:
+                found.append(tuple(stems[:MAX_WORDS]))
+        return tuple(found)
+
+    @cached_property
     def negations(self) -> dict[str, str]:
         """The stems of the free words typed right after a negation («не приходит»), each
         with the negation's own stem."""
-        folded = [fold(w) for chunk in self.chunks for w in WORD.findall(chunk)]
-        return {stem(word): stem(before) for before, word in itertools.pairwise(folded)
+        return {stem(word): stem(before) for before, word in itertools.pairwise(self._words)
                 if before in NEGATIONS and word not in STOP_WORDS}
 
-    def phrase_terms(self) -> list[list[str]]:
-        """The stems of each quoted phrase."""
-        result = []
-        for phrase in self.phrases:
-            stems = [stem(fold(w)) for w in WORD.findall(phrase) if fold(w) not in STOP_WORDS]
-            if stems:
-                result.append(stems[:MAX_WORDS])
-        return result
+    @cached_property
+    def normalized(self) -> str:
+        """What the query asks for, for grouping searches and matching best bets: its
+        stems, sorted, so that inflection, word order, ё and stop words do not split "the
+        same" question in two."""
+        stems = set(self.terms).union(*self.phrase_terms)
+        return " ".join(sorted(stems)) if stems else fold(self.text)
 
-    def with_chunks(self, chunks: list[str]) -> ParsedQuery:
-        """The same query with its free chunks replaced (used by corrections)."""
+    @property
+    def is_empty(self) -> bool:
+        return not (self.terms or self.phrase_terms)
+
+    @cached_property
+    def _words(self) -> tuple[str, ...]:
+        """The folded free words, stop words included, in order."""
+        return tuple(fold(w) for chunk in self.chunks for w in WORD.findall(chunk))
+
+    def with_chunks(self, chunks: Iterable[str],
+                    fixes: Mapping[str, tuple[str, ...]] | None = None) -> ParsedQuery:
+        """The same query with its free chunks replaced, and the fixes of its unknown
+        words (a correction)."""
+        chunks = tuple(chunks)
         quoted = " ".join(f'"{p}"' for p in self.phrases)
         text = " ".join(filter(None, [" ".join(chunks), quoted]))
-        return ParsedQuery(text=text, chunks=list(chunks), phrases=list(self.phrases))
+        return ParsedQuery(text=text, chunks=chunks, phrases=self.phrases, fixes=fixes or {})
 
 
 def clean_query(raw: str | None) -> str:
@@ -114,7 +138,7 @@ def parse(raw: str | None) -> ParsedQuery:
                 phrases.append(part.strip())
         else:
             chunks.extend(part.split())
-    return ParsedQuery(text=text, chunks=chunks, phrases=phrases)
+    return ParsedQuery(text=text, chunks=tuple(chunks), phrases=tuple(phrases))
 
 
 class SynonymMap:
@@ -249,19 +273,19 @@ def mined_entries(relations: Iterable[Relation], off: frozenset[str]) -> list[En
     return entries
 
 
-def slots(parsed: ParsedQuery, synonyms: SynonymMap, families: WordFamilies | None = None,
-          fixed_words: dict[str, tuple[str, ...]] | None = None) -> list[Slot]:
+def slots(parsed: ParsedQuery, synonyms: SynonymMap,
+          families: WordFamilies | None = None) -> list[Slot]:
     """What to look for: one slot per word or phrase typed, each with its other forms.
 
     Every slot is optional; ranking rewards documents that match more of them. Besides the
     typed word, a slot matches (weaker) its derivational relatives (подключить ->
-    подключение), its synonyms, and for an unknown word its correction (`fixed_words`,
+    подключение), its synonyms, and for an unknown word its correction (`parsed.fixes`,
     stem -> stems) with the corrections' own relatives and synonyms. The strongest
     `MAX_ALTERNATIVES` other forms are kept.
     """
     found = []
-    negated = parsed.negations()
-    for run, alternatives in synonyms.slots(parsed.terms()):
+    negated = parsed.negations
+    for run, alternatives in synonyms.slots(list(parsed.terms)):
         options: dict[tuple[str, ...], float] = {}
         _expand(options, run, 1.0, alternatives, families)
         negation: tuple[Alternative, ...] = ()
@@ -270,7 +294,7 @@ def slots(parsed: ParsedQuery, synonyms: SynonymMap, families: WordFamilies | No
             # that only use the word (the phrase adds the negation's own small weight).
             negation = (Alternative((negated[run[0]], run[0]), 1.0, adjacent=True),)
         if len(run) == 1:
-            for fixed in (fixed_words or {}).get(run[0], ()):
+            for fixed in parsed.fixes.get(run[0], ()):
                 _offer(options, (fixed,), CORRECTION_WEIGHT)
                 _expand(options, (fixed,), CORRECTION_WEIGHT,
                         synonyms.alternatives.get((fixed,), {}), families)
@@ -281,8 +305,8 @@ def slots(parsed: ParsedQuery, synonyms: SynonymMap, families: WordFamilies | No
         # a hint, not what the customer typed.
         found.append(Slot((Alternative(run, adjacent=False),) + negation + tuple(
             Alternative(alt, weight, adjacent=False) for alt, weight in strongest)))
-    for stems in parsed.phrase_terms():
-        found.append(Slot((Alternative(tuple(stems), 1.5),)))
+    for stems in parsed.phrase_terms:
+        found.append(Slot((Alternative(stems, 1.5),)))
     return found
 
 
@@ -302,15 +326,8 @@ def _expand(options: dict[tuple[str, ...], float], run: tuple[str, ...], weight:
 
 
 def normalized_form(raw: str | None) -> str:
-    """What a query asks for, for grouping searches: its stems, sorted, so that inflection,
-    word order, ё and stop words do not split "the same" question in two."""
-    parsed = parse(raw)
-    stems = set(parsed.terms())
-    for phrase in parsed.phrase_terms():
-        stems.update(phrase)
-    if stems:
-        return " ".join(sorted(stems))
-    return fold(parsed.text)
+    """What a query asks for, for grouping searches (see `ParsedQuery.normalized`)."""
+    return parse(raw).normalized
 
 
 def has_words(raw: str | None) -> bool:
