@@ -448,14 +448,17 @@ def sync_from_disk(index: SearchIndex, now: dt.datetime | None = None) -> Sync:
 
 
 def record_outside_changes(index: SearchIndex, only: set[str] | None = None,
-                           messages: dict[str, str] | None = None,
+                           describe: Callable[[str], str] | None = None,
                            now: dt.datetime | None = None) -> Sync:
     """`sync_from_disk` for a caller holding the folder's lock; `only` limits it to those
-    article ids (the files a `git pull` changed), `messages` says per id what changed it."""
+    article ids (the files a `git pull` changed), `describe(id)` says what changed one
+    (the message of a revision it records)."""
     root = index.articles_dir
     report = Sync()
     now = now or _now()
-    messages = messages or {}
+
+    def message(article_id: str) -> str:
+        return describe(article_id)[:MAX_MESSAGE] if describe else ""
     latest = _latest_all()
     files: dict[str, bytes] = {}
     unreadable: set[str] = set()
@@ -484,11 +487,11 @@ def record_outside_changes(index: SearchIndex, only: set[str] | None = None,
         else:
             report.changed.append(article_id)
         _revision(article_id, text, source="disk", author=None,
-                  message=messages.get(article_id, ""), now=now, state="applied",
+                  message=message(article_id), now=now, state="applied",
                   renamed_from=moved_from)
     for article_id in sorted(gone.values()):
         _revision(article_id, "", source="disk", author=None,
-                  message=messages.get(article_id, ""), now=now, state="applied",
+                  message=message(article_id), now=now, state="applied",
                   status=REMOVED)
         report.removed.append(article_id)
     db.session.commit()

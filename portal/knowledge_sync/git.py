@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+from typing import overload
 
 #: Seconds a local git command may take; network commands get `NETWORK_SECONDS`.
 LOCAL_SECONDS = 30.0
@@ -80,11 +82,24 @@ class Git:
         env.update(extra or {})
         return env
 
+    @overload
     def run(self, *args: str, check: bool = True, timeout: float = LOCAL_SECONDS,
             env: Mapping[str, str] | None = None, cwd: Path | None = None,
-            stdin: str | None = None) -> str:
-        """Run `git args…`; its standard output, or `GitError` when it fails."""
+            stdin: str | None = None, stderr_ok: Literal[False] = False) -> str: ...
+
+    @overload
+    def run(self, *args: str, check: bool = True, timeout: float = LOCAL_SECONDS,
+            env: Mapping[str, str] | None = None, cwd: Path | None = None,
+            stdin: str | None = None, stderr_ok: Literal[True]) -> str | None: ...
+
+    def run(self, *args: str, check: bool = True, timeout: float = LOCAL_SECONDS,
+            env: Mapping[str, str] | None = None, cwd: Path | None = None,
+            stdin: str | None = None, stderr_ok: bool = False) -> str | None:
+        """Run `git args…`; its standard output, or `GitError` when it fails (with
+        `stderr_ok`, None instead)."""
         done = self._run(args, timeout, env, cwd, stdin)
+        if stderr_ok and done.returncode != 0:
+            return None
         if check and done.returncode != 0:
             raise GitError(f"git {args[0]} failed: {_last_line(done.stderr)}",
                            done.stdout + done.stderr)
@@ -157,17 +172,17 @@ class Git:
 
     def contains(self, sha: str) -> bool:
         """Whether the branch holds commit `sha` already."""
-        head = self.head()
-        return bool(head) and self.succeeds("merge-base", "--is-ancestor", sha, head or "")
+        return self.succeeds("merge-base", "--is-ancestor", sha, "HEAD")
 
     def unpushed(self) -> list[str]:
-        """Our commits the remote does not have, oldest first."""
-        head = self.head()
-        if head is None:
+        """Our commits the remote does not have, oldest first (one git call)."""
+        out = self.run("rev-list", "--reverse", f"refs/remotes/origin/{self.branch}..HEAD",
+                       check=False, stderr_ok=True)
+        if out is not None:
+            return out.split()
+        if self.head() is None:
             return []
-        upstream = self.remote_head()
-        spec = [head] if upstream is None else [f"{upstream}..{head}"]
-        return self.run("rev-list", "--reverse", *spec).split()
+        return self.run("rev-list", "--reverse", "HEAD").split()  # the remote has no branch
 
     def dirty(self) -> list[str]:
         """Paths (relative, POSIX) that differ from the last commit, untracked ones too."""
@@ -194,17 +209,20 @@ class Git:
         return self.run("diff", "--name-only", "--no-renames", "-z", old, new).split(
             "\0")[:-1]
 
-    def commit(self, paths: Sequence[str], author: Identity, message: str) -> str | None:
-        """Commit what changed at `paths` (additions and removals) as `author`; the new
-        commit, or None when nothing there changed."""
+    def commit(self, paths: Sequence[str], author: Identity, message: str) -> bool:
+        """Commit what changed at `paths` (additions and removals) as `author`; False when
+        nothing there changed."""
         self.run("add", "--all", "--", *paths)
-        staged = self.run("diff", "--cached", "--name-only", "-z", "--", *paths)
-        if not staged:
-            return None
-        self.run("commit", "--quiet", "--no-verify", "--file=-", "--", *paths,
-                 env={"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email},
-                 stdin=message)
-        return self.head()
+        done = self._run(("commit", "--quiet", "--no-verify", "--file=-", "--", *paths),
+                         LOCAL_SECONDS, {"GIT_AUTHOR_NAME": author.name,
+                                         "GIT_AUTHOR_EMAIL": author.email}, None, message)
+        if done.returncode == 0:
+            return True
+        if "nothing to commit" in done.stdout + done.stderr or "no changes added" in (
+                done.stdout + done.stderr):
+            return False
+        raise GitError(f"git commit failed: {_last_line(done.stderr or done.stdout)}",
+                       done.stdout + done.stderr)
 
     # --- the remote ----------------------------------------------------------------------
 
@@ -224,9 +242,10 @@ class Git:
 
     def fast_forward(self) -> None:
         """Move the branch and the files to the remote's branch (no commits of our own)."""
-        upstream = self.remote_head()
-        if upstream is not None and upstream != self.head():
-            self.run("merge", "--quiet", "--ff-only", upstream)
+        done = self._run(("merge", "--quiet", "--ff-only", f"refs/remotes/origin/{self.branch}"),
+                         LOCAL_SECONDS, None, None, None)
+        if done.returncode != 0 and self.remote_head() is not None:
+            raise GitError(f"git merge failed: {_last_line(done.stderr)}", done.stderr)
 
     def rebase(self) -> bool:
         """Replay our unpushed commits on the remote's branch; False (and nothing changed)

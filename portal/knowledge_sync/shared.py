@@ -137,7 +137,7 @@ class SharedFolder:
                       author: StaffUser | None, message: str) -> None:
         """Step 3: the save's files as one commit by `author`, pushed."""
         who = Identity.of(author.name, author.email) if author else Identity.of(None, None)
-        if self.git.commit(paths, who, message) is None:
+        if not self.git.commit(paths, who, message):
             return
         for _attempt in range(PUSH_ATTEMPTS):
             before = self.git.head()
@@ -216,8 +216,9 @@ class SharedFolder:
         paths = self.git.changed_between(before, after)
         ids = {p.removesuffix(".md") for p in paths if _is_article(p)}
         if ids:  # the history first: by the time searches find a change, it shows it
-            store.record_outside_changes(index, only=ids,
-                                         messages=self._messages(before, after, ids))
+            store.record_outside_changes(
+                index, only=ids, describe=lambda article_id: self._message(before, after,
+                                                                          article_id))
         if len(paths) > MANY_FILES or any(p.endswith("_category.yml") for p in paths):
             report = index.build()
             log.info("pulled %d files: %s", len(paths), report.summary())
@@ -227,20 +228,16 @@ class SharedFolder:
             if any(p in SEARCH_TERMS for p in paths):
                 index.update_search_terms()
 
-    def _messages(self, before: str | None, after: str, ids: set[str]) -> dict[str, str]:
-        """For each article, the commit that changed it last: "subject (git 1a2b3c4, by
-        Name)" — what the history shows for a change made outside the portal."""
-        if len(ids) > MANY_FILES:
-            return {}
-        found: dict[str, str] = {}
+    def _message(self, before: str | None, after: str, article_id: str) -> str:
+        """The commit that changed an article last, as "subject (git 1a2b3c4, by Name)":
+        what the history shows for a change made outside the portal."""
         span = f"{before}..{after}" if before else after
-        for article_id in ids:
-            out = self.git.run("log", "-1", "--format=%h%x00%an%x00%s", span, "--",
-                               f"{article_id}.md", check=False).strip()
-            if out:
-                short, name, subject = (out.split("\0") + ["", ""])[:3]
-                found[article_id] = f"{subject} (git {short}, by {name})"
-        return found
+        out = self.git.run("log", "-1", "--format=%h%x00%an%x00%s", span, "--",
+                           f"{article_id}.md", check=False).strip()
+        if not out:
+            return ""
+        short, name, subject = (out.split("\0") + ["", ""])[:3]
+        return f"{subject} (git {short}, by {name})"
 
     def _commit_leftovers(self) -> None:
         """Commit what a save cut short left uncommitted: each file whose text is one of
