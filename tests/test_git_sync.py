@@ -95,6 +95,15 @@ def test_the_folder_is_cloned_at_start_and_a_publish_is_a_commit_by_the_expert(n
     assert git(root, "status", "--porcelain") == ""  # nothing left uncommitted
 
 
+def test_moving_an_article_is_one_commit_that_removes_the_old_file(node, remote):
+    client = expert_client(node)
+    assert submit(client, f"/expert/articles/{ARTICLE}/edit", "publish",
+                  slug="wi-fi").status_code == 303
+    assert remote_log(remote)[0][2] == f"Publish internet/wi-fi (moved from {ARTICLE})"
+    files = git(remote, "ls-tree", "-r", "--name-only", "main").split()
+    assert "internet/wi-fi.md" in files and f"{ARTICLE}.md" not in files
+
+
 def test_a_push_from_outside_the_portal_is_pulled_indexed_and_recorded(node, remote,
                                                                        tmp_path):
     client = expert_client(node)

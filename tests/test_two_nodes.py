@@ -223,10 +223,8 @@ def test_a_node_killed_during_a_publish_finishes_it_when_it_starts_again(cluster
     publishing.start()
     assert wait_until(entered.exists, timeout=30)  # the publish is pushing now
     for pid in [a.process.pid, *worker_pids(a.log)]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     a.process.wait(10)
     hold.unlink()
     publishing.join(30)

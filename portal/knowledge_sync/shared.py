@@ -104,7 +104,11 @@ class SharedFolder:
         """The block of one save (the caller holds the folder's lock): the other nodes
         kept out, the folder up to date with the remote, the save's commit pushed."""
         with publishing_lock(db.engine):
-            self.catch_up_locked(index)
+            try:
+                self.catch_up_locked(index)
+            except GitError:
+                # The save still works on this node's folder; the next round tries again.
+                log.exception("could not bring the articles folder up to date")
             yield _Publication(self, index)
         self._announce()
 
@@ -137,7 +141,12 @@ class SharedFolder:
                       author: StaffUser | None, message: str) -> None:
         """Step 3: the save's files as one commit by `author`, pushed."""
         who = Identity.of(author.name, author.email) if author else Identity.of(None, None)
-        if not self.git.commit(paths, who, message):
+        try:
+            if not self.git.commit(paths, who, message):
+                return
+        except GitError:
+            # The save is on disk and in the history: the next catch-up commits it.
+            log.exception("could not commit %s", ", ".join(paths))
             return
         for _attempt in range(PUSH_ATTEMPTS):
             before = self.git.head()
