@@ -233,3 +233,34 @@ def _user(app, email: str):
     from portal import staff
 
     return staff.find_user(email)
+
+
+def test_synonyms_saved_in_the_console_are_a_commit_and_searched_on_the_remote(node, remote):
+    from portal.authoring import terms
+    from portal.web.knowledge import current_index
+
+    with node.app_context():
+        index = current_index()
+        root = index.articles_dir
+        version = terms.read_synonyms(root).version
+        terms.save_synonyms(root, index, "роутер, маршрутизатор, router\nвайфай, wi-fi",
+                            version)
+    assert remote_log(remote)[0][2] == "Update _synonyms.yml"
+    assert "вайфай" in remote_file(remote, "_synonyms.yml")
+
+
+def test_an_author_name_with_angle_brackets_and_line_breaks_makes_a_clean_commit(tmp_path):
+    from portal.knowledge_sync.git import Git
+    from portal.knowledge_sync.git import Identity
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    (repo / "a.md").write_text("x\n")
+    who = Identity.of("Ева <evil@example.com>\nSigned-off-by: Mallory", "eva@example.com>\n")
+    assert Git(repo).commit(["a.md"], who, "Publish a\n")
+    name, mail, _subject = git(repo, "log", "-1", "--format=%an%x00%ae%x00%s").strip().split(
+        "\0")
+    assert name == "Ева evil@example.com Signed-off-by: Mallory"
+    assert mail == "eva@example.com"
+    assert "Signed-off-by" not in git(repo, "log", "-1", "--format=%b")
