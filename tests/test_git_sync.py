@@ -264,3 +264,38 @@ def test_an_author_name_with_angle_brackets_and_line_breaks_makes_a_clean_commit
     assert name == "Ева evil@example.com Signed-off-by: Mallory"
     assert mail == "eva@example.com"
     assert "Signed-off-by" not in git(repo, "log", "-1", "--format=%b")
+
+
+def test_a_save_cut_short_on_one_node_is_left_to_it_by_the_other_and_finished_there(
+        make_app, remote, tmp_path, monkeypatch):
+    from portal.web.knowledge import current_index
+
+    a, b = (make_app(tmp_path / name / "articles", INDEX_DIR=str(tmp_path / name / "index"),
+                     ARTICLES_REMOTE=str(remote)) for name in ("a", "b"))
+    expert_client(a, "maria@example.com", "Мария Экспертова")
+    with a.app_context():
+        index = current_index()
+        current = store.snapshot(index.articles_dir, ARTICLE)
+
+        def killed(*args, **kwargs):
+            raise SystemExit("killed between the file and the index")
+
+        monkeypatch.setattr(index, "replace_article", killed)
+        with pytest.raises(SystemExit):
+            store.save(index, ARTICLE, current.text.replace("192.168.0.1", "192.168.1.1"),
+                       base=current.hash, author=_user(a, "maria@example.com"),
+                       message="cut short")
+        monkeypatch.undo()
+    assert [r.state for r in revisions(a, ARTICLE)] == ["applied", "pending"]
+    with b.app_context():  # the other node starts, finishes what it can: not A's save
+        store.recover(current_index())
+    assert [r.state for r in revisions(a, ARTICLE)] == ["applied", "pending"]
+    with a.app_context():  # node A starts again
+        store.recover(current_index())
+    rows = revisions(a, ARTICLE)
+    assert [(r.state, r.message) for r in rows] == [("applied", ""), ("applied", "cut short")]
+    assert remote_log(remote)[0] == ("Мария Экспертова", "maria@example.com",
+                                     f"Publish {ARTICLE}")
+    with b.app_context():
+        store.recover(current_index())  # B's next round pulls it
+    assert "192.168.1.1" in (tmp_path / "b" / "articles" / f"{ARTICLE}.md").read_text()

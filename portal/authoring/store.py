@@ -52,6 +52,9 @@ SOURCES = ("editor", "restore", "review", "gap", "disk")
 #: The status of a revision that records a file gone from the folder.
 REMOVED = "removed"
 MAX_MESSAGE = 500
+#: How long a pending revision in a folder shared with other nodes is left for the node
+#: that made it (it alone has the file) before another node drops it.
+SHARED_PENDING_SECONDS = 600
 
 
 class SaveRefused(ValueError):
@@ -384,13 +387,22 @@ def recover_locked(index: SearchIndex) -> Recovery:
 
 
 def _recover_locked(index: SearchIndex) -> Recovery:
-    """`recover` for a caller holding the lock: any pending revision is a dead save's."""
+    """`recover` for a caller holding the lock: any pending revision is a dead save's.
+
+    In a folder shared with other nodes a dead save may be another node's, whose file only
+    that node has: its revision is left for `SHARED_PENDING_SECONDS`, so that the node
+    finishes it when it starts again (after that it is dropped here; the node then still
+    commits its file, as a change outside the portal)."""
     report = Recovery()
     root = index.articles_dir
     pending = list(db.session.scalars(select(ArticleRevision)
                                       .where(ArticleRevision.state == "pending")
                                       .order_by(ArticleRevision.id)))
+    shared = publishing.publisher_for(root) is not None
     for row in pending:
+        if snapshot(root, row.article_id).hash != row.content_hash and shared \
+                and _age_seconds(row) < SHARED_PENDING_SECONDS:
+            continue
         if snapshot(root, row.article_id).hash == row.content_hash:
             try:
                 _apply(index, row)
@@ -406,6 +418,13 @@ def _recover_locked(index: SearchIndex) -> Recovery:
             db.session.commit()
             report.abandoned.append(row.article_id)
     return report
+
+
+def _age_seconds(row: ArticleRevision) -> float:
+    created = row.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    return (_now() - created).total_seconds()
 
 
 def _remove_temporary_files(root: Path) -> None:

@@ -121,8 +121,8 @@ class SharedFolder:
     def catch_up_locked(self, index: SearchIndex) -> None:
         """Step 1 of a save, and what the follower does on a notice: leftovers committed,
         the remote's commits taken in, ours sent, the index and history updated."""
-        before = self.git.head()
         self._commit_leftovers()
+        before = self.git.head()  # what came from elsewhere is what changes after this
         try:
             self.git.fetch()
         except RemoteUnreachable as error:
