@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import authoring
+from . import knowledge_sync
 from . import outbox
 from . import service_hours
 from . import tracking
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     service_hours.init_app(app)
     visitors.init_app(app)
     tracking.init_app(app)
+    knowledge_sync.init_app(app)
     knowledge.init_app(app)
     authoring.init_app(app)
     outbox.init_app(app)

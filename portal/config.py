@@ -33,6 +33,15 @@ class Defaults:
     INDEX_REFRESH_SECONDS = 0.2
     #: Build the search index at start-up when it is missing.
     BUILD_INDEX_ON_START = True
+    #: A git remote (a path or URL of a bare repository) that ARTICLES_DIR is a clone of,
+    #: shared by every node: each save is a commit by the expert, pushed there; the other
+    #: nodes pull it at once (portal/knowledge_sync/). Empty: the folder is the folder.
+    ARTICLES_REMOTE = ""
+    #: The remote's branch the articles live on.
+    ARTICLES_BRANCH = "main"
+    #: How often (seconds) a node pulls from the remote even without a notice from the
+    #: others (a missed notice, a push from outside the portal).
+    ARTICLES_POLL_SECONDS = 30
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_SAMESITE = "Lax"

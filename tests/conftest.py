@@ -16,6 +16,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from portal import create_app
+from portal import knowledge_sync
 from portal import outbox
 from portal.extensions import db
 
@@ -272,6 +273,7 @@ def app(make_app, articles_dir):
 def _close(app) -> None:
     """Stop the app's background threads (tracking writer, outbox sender)."""
     app.extensions["tracking"].close()
+    knowledge_sync.stop(app)
     with app.app_context():
         outbox.stop()
 

@@ -41,6 +41,7 @@ from ..models import ArticleRevision
 from ..models import StaffUser
 from ..search import SearchIndex
 from ..text import comma_list
+from . import publishing
 from .lock import editor_lock
 from .render import RenderTimeout
 from .render import parse_bounded
@@ -51,6 +52,9 @@ SOURCES = ("editor", "restore", "review", "gap", "disk")
 #: The status of a revision that records a file gone from the folder.
 REMOVED = "removed"
 MAX_MESSAGE = 500
+#: How long a pending revision in a folder shared with other nodes is left for the node
+#: that made it (it alone has the file) before another node drops it.
+SHARED_PENDING_SECONDS = 600
 
 
 class SaveRefused(ValueError):
@@ -197,7 +201,8 @@ def _catch_up(current: Snapshot, now: dt.datetime) -> None:
 def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
          author: StaffUser | None, message: str = "", source: str = "editor",
          rename_to: str | None = None, now: dt.datetime | None = None,
-         render_seconds: float | None = None) -> ArticleRevision | None:
+         render_seconds: float | None = None,
+         restored: int | None = None) -> ArticleRevision | None:
     """Write an article's file as a new revision and index it.
 
     `base` is the content hash of the file the expert started from (None: a new article,
@@ -205,6 +210,9 @@ def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
     `EditConflict` says what is there now. `rename_to` moves the article to another id; the
     old id becomes an alias, so links to it keep working. `render_seconds` is how long
     rendering may take (the app's EDITOR_RENDER_SECONDS; None: `render.DEFAULT_SECONDS`).
+    `restored` names the revision whose text this is (for the commit message). When the
+    folder is a clone of a shared remote, the check is made against the remote's latest
+    version, and the save becomes one commit by `author` (see `publishing`).
     Returns the revision, or None when the text is what the file holds already."""
     if source not in SOURCES:
         raise ValueError(f"unknown revision source {source!r}")
@@ -215,7 +223,7 @@ def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
         text = _moved(text, article_id, target)
     # Rendering may take seconds: it needs no lock, so other saves do not wait for it.
     article = _parsed(index, target, text, render_seconds)
-    with editor_lock(root):
+    with editor_lock(root), publishing.publishing(root, index) as publication:
         _recover_locked(index)  # a save that died here before us leaves nothing half done
         current = snapshot(root, article_id)
         if current.hash != base:
@@ -234,6 +242,10 @@ def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
                         else None, status=article.status)
         db.session.commit()
         _apply(index, row, article)
+        paths = [f"{target}.md"] + ([f"{article_id}.md"] if target != article_id else [])
+        publication.commit(paths, author, publishing.commit_message(
+            target, status=row.status, source=source, message=message,
+            renamed_from=row.renamed_from, restored=restored))
         return row
 
 
@@ -356,8 +368,10 @@ class Recovery:
 
 
 def recover(index: SearchIndex) -> Recovery:
-    """Finish or forget the saves a crash interrupted (run at start-up and before indexing)."""
-    with editor_lock(index.articles_dir):
+    """Finish or forget the saves a crash interrupted (run at start-up and before indexing).
+    In a shared folder the other nodes are kept out meanwhile: a pending revision found
+    then is a dead save's, never one a live node is making."""
+    with editor_lock(index.articles_dir), publishing.publishing(index.articles_dir, index):
         report = _recover_locked(index)
         _remove_temporary_files(index.articles_dir)
     for article_id in report.finished:
@@ -367,14 +381,28 @@ def recover(index: SearchIndex) -> Recovery:
     return report
 
 
+def recover_locked(index: SearchIndex) -> Recovery:
+    """`recover` for a caller holding the folder's lock (the temporary files are left)."""
+    return _recover_locked(index)
+
+
 def _recover_locked(index: SearchIndex) -> Recovery:
-    """`recover` for a caller holding the lock: any pending revision is a dead save's."""
+    """`recover` for a caller holding the lock: any pending revision is a dead save's.
+
+    In a folder shared with other nodes a dead save may be another node's, whose file only
+    that node has: its revision is left for `SHARED_PENDING_SECONDS`, so that the node
+    finishes it when it starts again (after that it is dropped here; the node then still
+    commits its file, as a change outside the portal)."""
     report = Recovery()
     root = index.articles_dir
     pending = list(db.session.scalars(select(ArticleRevision)
                                       .where(ArticleRevision.state == "pending")
                                       .order_by(ArticleRevision.id)))
+    shared = publishing.publisher_for(root) is not None
     for row in pending:
+        if snapshot(root, row.article_id).hash != row.content_hash and shared \
+                and _age_seconds(row) < SHARED_PENDING_SECONDS:
+            continue
         if snapshot(root, row.article_id).hash == row.content_hash:
             try:
                 _apply(index, row)
@@ -390,6 +418,13 @@ def _recover_locked(index: SearchIndex) -> Recovery:
             db.session.commit()
             report.abandoned.append(row.article_id)
     return report
+
+
+def _age_seconds(row: ArticleRevision) -> float:
+    created = row.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    return (_now() - created).total_seconds()
 
 
 def _remove_temporary_files(root: Path) -> None:
@@ -430,45 +465,68 @@ def _latest_all() -> dict[str, ArticleRevision]:
 def sync_from_disk(index: SearchIndex, now: dt.datetime | None = None) -> Sync:
     """Record as revisions the files changed, added, moved or removed outside the portal
     since their last revision (found by content hash)."""
+    with editor_lock(index.articles_dir):
+        return record_outside_changes(index, now=now)
+
+
+def record_outside_changes(index: SearchIndex, only: set[str] | None = None,
+                           describe: Callable[[str], str] | None = None,
+                           now: dt.datetime | None = None) -> Sync:
+    """`sync_from_disk` for a caller holding the folder's lock; `only` limits it to those
+    article ids (the files a `git pull` changed), `describe(id)` says what changed one
+    (the message of a revision it records)."""
     root = index.articles_dir
     report = Sync()
     now = now or _now()
-    with editor_lock(root):
-        latest = _latest_all()
-        report.initial = not latest
-        files: dict[str, bytes] = {}
-        unreadable: set[str] = set()
-        for path in articles_mod.iter_article_files(root):
-            article_id = articles_mod.article_id(root, path)
-            try:
-                files[article_id] = path.read_bytes()
-            except OSError as exc:
-                # One file that cannot be read now (gone since it was listed, no access)
-                # is left as its history has it, neither changed nor removed.
-                log.warning("%s not recorded: %s", article_id, exc)
-                unreadable.add(article_id)
-        gone = {latest[i].content_hash: i for i in latest
-                if i not in files and i not in unreadable and latest[i].status != REMOVED}
-        for article_id, data in files.items():
-            digest = content_hash(data)
-            last = latest.get(article_id)
-            if last is not None and last.content_hash == digest:
-                continue
-            text = data.decode("utf-8", "replace")
-            moved_from = gone.pop(digest, None) if last is None else None
-            if moved_from is not None:
-                _move_history(moved_from, article_id)
-                report.moved.append((moved_from, article_id))
-            else:
-                report.changed.append(article_id)
-            _revision(article_id, text, source="disk", author=None, message="", now=now,
-                      state="applied", renamed_from=moved_from)
-        for article_id in sorted(gone.values()):
-            _revision(article_id, "", source="disk", author=None, message="", now=now,
-                      state="applied", status=REMOVED)
-            report.removed.append(article_id)
-        db.session.commit()
+
+    def message(article_id: str) -> str:
+        return describe(article_id)[:MAX_MESSAGE] if describe else ""
+    latest = _latest_all()
+    report.initial = not latest
+    files: dict[str, bytes] = {}
+    unreadable: set[str] = set()
+    for path in _article_files(root, only):
+        article_id = articles_mod.article_id(root, path)
+        try:
+            files[article_id] = path.read_bytes()
+        except OSError as exc:
+            # One file that cannot be read now (gone since it was listed, no access)
+            # is left as its history has it, neither changed nor removed.
+            log.warning("%s not recorded: %s", article_id, exc)
+            unreadable.add(article_id)
+    gone = {latest[i].content_hash: i for i in latest
+            if i not in files and i not in unreadable and latest[i].status != REMOVED
+            and (only is None or i in only)}
+    for article_id, data in files.items():
+        digest = content_hash(data)
+        last = latest.get(article_id)
+        if last is not None and last.content_hash == digest:
+            continue
+        text = data.decode("utf-8", "replace")
+        moved_from = gone.pop(digest, None) if last is None else None
+        if moved_from is not None:
+            _move_history(moved_from, article_id)
+            report.moved.append((moved_from, article_id))
+        else:
+            report.changed.append(article_id)
+        _revision(article_id, text, source="disk", author=None,
+                  message=message(article_id), now=now, state="applied",
+                  renamed_from=moved_from)
+    for article_id in sorted(gone.values()):
+        _revision(article_id, "", source="disk", author=None,
+                  message=message(article_id), now=now, state="applied",
+                  status=REMOVED)
+        report.removed.append(article_id)
+    db.session.commit()
     return report
+
+
+def _article_files(root: Path, only: set[str] | None) -> list[Path]:
+    if only is None:
+        return list(articles_mod.iter_article_files(root))
+    paths = [article_path(root, article_id) for article_id in sorted(only)
+             if is_valid_id(article_id)]
+    return [path for path in paths if path.is_file()]
 
 
 def change_front_matter(index: SearchIndex, article_id: str,

@@ -32,6 +32,7 @@ from ..search import SearchIndex
 from ..search import all_relations
 from ..search import has_words
 from ..search import normalized_form
+from . import publishing
 from .lock import editor_lock
 
 #: Bounds on what an expert may keep: search reads 200 characters of a query, a results
@@ -327,10 +328,10 @@ def save_synonyms(root: Path, index: SearchIndex, text: str, version: str) -> li
     """Replace the synonym groups with those typed, if the file is still at `version`."""
     groups = check_synonyms(text)
     content = _document(SYNONYMS_HEADER, "groups", groups, lambda data: data == groups)
-    with editor_lock(root):
+    with editor_lock(root), publishing.publishing(root, index) as publication:
         if file_version(root / articles_mod.SYNONYMS_FILE) != version:
             raise StaleTerms(read_synonyms(root))
-        _write(root, index, articles_mod.SYNONYMS_FILE, content)
+        _write(root, index, articles_mod.SYNONYMS_FILE, content, publication)
     return groups
 
 
@@ -339,10 +340,10 @@ def save_best_bets(root: Path, index: SearchIndex, rows: Sequence[tuple[str, Seq
     """Replace the best bets with those typed, if the file is still at `version`."""
     bets = check_best_bets(index, rows)
     content = _bets_document(bets)
-    with editor_lock(root):
+    with editor_lock(root), publishing.publishing(root, index) as publication:
         if file_version(root / articles_mod.BEST_BETS_FILE) != version:
             raise StaleTerms(read_best_bets(root))
-        _write(root, index, articles_mod.BEST_BETS_FILE, content)
+        _write(root, index, articles_mod.BEST_BETS_FILE, content, publication)
     return bets
 
 
@@ -354,14 +355,14 @@ def add_best_bet(root: Path, index: SearchIndex, query: str,
     otherwise a new bet is added at the end. Returns the bet as saved.
     """
     new = check_best_bets(index, [(query, list(dict.fromkeys(article_ids)))])[0]
-    with editor_lock(root):
+    with editor_lock(root), publishing.publishing(root, index) as publication:
         current = read_best_bets(root)
         if current.problems:
             raise InvalidTerms([TermProblem(-1, "bets", "broken_file",
                                             {"problem": str(current.problems[0])})])
         bets, saved = _merged(current.items, new)
         content = _bets_document(bets)
-        _write(root, index, articles_mod.BEST_BETS_FILE, content)
+        _write(root, index, articles_mod.BEST_BETS_FILE, content, publication)
     return saved
 
 
@@ -436,7 +437,10 @@ def _document(header: str, key: str, items: Sequence[object],
     return header + body
 
 
-def _write(root: Path, index: SearchIndex, name: str, content: str) -> None:
-    """Replace the file (the caller holds the editor lock), then the index's entries."""
+def _write(root: Path, index: SearchIndex, name: str, content: str,
+           publication: publishing.Publication) -> None:
+    """Replace the file (the caller holds the editor lock), then the index's entries, then
+    commit it when the folder is shared."""
     articles_mod.write_file_atomic(root / name, content)
     index.update_search_terms()
+    publication.commit([name], None, f"Update {name}\n")

@@ -88,7 +88,12 @@ class PortalServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return self._factory()
+        from .. import knowledge_sync
+
+        app = self._factory()
+        # Each worker follows the shared articles remote (one per node works at a time).
+        knowledge_sync.start(app)
+        return app
 
 
 def serve(factory: Callable[[], Flask], options: ServerOptions) -> None:

@@ -36,6 +36,7 @@ from ..params import choice_arg
 from ..params import int_arg
 from ..params import text_arg
 from . import bp
+from .common import flash_unshared
 from .common import render_seconds
 from .common import staff_member
 
@@ -257,6 +258,7 @@ def _save(form: ArticleForm, article_id: str | None):
     if row is not None and article_id is None:
         gap_work.note_new_article(saved_id, gap, request_id, staff_member())
     flash(_saved_message(row, status), "info")
+    flash_unshared(index)
     return redirect(url_for("expert.edit_article", article_id=saved_id), code=303)
 
 
@@ -368,7 +370,7 @@ def restore(article_id: str, number: int):
         row = store.save(index, article_id, text, base=form.base.data or None,
                          author=staff_member(), source="restore",
                          message=_("Restored revision %(number)d", number=number),
-                         render_seconds=render_seconds())
+                         render_seconds=render_seconds(), restored=number)
     except store.EditConflict:
         flash(_("The article changed after you opened this page. Look at the newest "
                 "revision, then restore again if you still want to."), "error")
@@ -384,4 +386,5 @@ def restore(article_id: str, number: int):
         abort(503)
     flash(_("Revision %(number)d is the current text again.", number=number)
           if row else _("Nothing changed: this is the current text."), "info")
+    flash_unshared(index)
     return redirect(url_for("expert.history", article_id=article_id), code=303)
