@@ -382,7 +382,7 @@ def switch_relation(root: Path, index: SearchIndex, key: str, on: bool) -> bool:
     relation search knows (switching off) or none switched off (switching on)."""
     if not key or len(key) > MAX_RELATION_KEY_CHARS:
         return False
-    with editor_lock(root):
+    with editor_lock(root), publishing.publishing(root, index) as publication:
         current = read_relations_off(root).items
         if on:
             if key not in current:
@@ -398,7 +398,7 @@ def switch_relation(root: Path, index: SearchIndex, key: str, on: bool) -> bool:
                                                 {"max": MAX_RELATIONS_OFF})])
             keys = [*current, key]
         content = _document(RELATIONS_HEADER, "off", keys, lambda data: data == keys)
-        _write(root, index, articles_mod.RELATIONS_FILE, content)
+        _write(root, index, articles_mod.RELATIONS_FILE, content, publication)
     return True
 
 
