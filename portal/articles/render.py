@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
+from markdown.extensions.admonition import AdmonitionProcessor
 from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.toc import TocExtension
 from markdown.extensions.toc import slugify_unicode
@@ -27,7 +28,7 @@ from .model import article_url
 from .model import is_valid_id
 
 #: Bump when rendering changes, so that every article is rendered (and indexed) again.
-RENDER_VERSION = "4"
+RENDER_VERSION = "5"
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -107,7 +108,54 @@ class _ArticleLinks(Treeprocessor):
                 link.set("href", found)
 
 
-def _markdown(article_id: str) -> markdown.Markdown:
+#: The titles of `!!! kind` boxes written without one, in the article's language (the
+#: kinds MkDocs and Material know, with their other names).
+ADMONITION_TITLES: dict[str, dict[str, str]] = {
+    "ru": {
+        "note": "Примечание", "abstract": "Кратко", "summary": "Кратко", "tldr": "Кратко",
+        "info": "Информация", "todo": "Сделать", "tip": "Совет", "hint": "Подсказка",
+        "important": "Важно", "success": "Готово", "check": "Готово", "done": "Готово",
+        "question": "Вопрос", "help": "Вопрос", "faq": "Частый вопрос",
+        "warning": "Внимание", "caution": "Осторожно", "attention": "Внимание",
+        "failure": "Не получилось", "fail": "Не получилось", "missing": "Не хватает",
+        "danger": "Опасно", "error": "Ошибка", "bug": "Известная ошибка",
+        "example": "Пример", "quote": "Цитата", "cite": "Цитата", "seealso": "См. также",
+    },
+    "en": {
+        "note": "Note", "abstract": "Summary", "summary": "Summary", "tldr": "TL;DR",
+        "info": "Info", "todo": "To do", "tip": "Tip", "hint": "Hint",
+        "important": "Important", "success": "Success", "check": "Done", "done": "Done",
+        "question": "Question", "help": "Help", "faq": "FAQ",
+        "warning": "Warning", "caution": "Caution", "attention": "Attention",
+        "failure": "Failure", "fail": "Failed", "missing": "Missing",
+        "danger": "Danger", "error": "Error", "bug": "Known bug",
+        "example": "Example", "quote": "Quote", "cite": "Quote", "seealso": "See also",
+    },
+}
+
+
+def admonition_title(kind: str, lang: str) -> str:
+    """The title of a `!!! kind` box without one: in the article's language when the kind
+    is known, else the kind's own name capitalized (as Python-Markdown does)."""
+    titles = ADMONITION_TITLES.get(lang) or ADMONITION_TITLES["en"]
+    return titles.get(kind) or kind.capitalize()
+
+
+class _ArticleAdmonitions(AdmonitionProcessor):
+    """Admonitions whose default titles follow the article's language, not English."""
+
+    def __init__(self, parser, lang: str):
+        super().__init__(parser)
+        self.lang = lang
+
+    def get_class_and_title(self, match: re.Match[str]) -> tuple[str, str | None]:
+        klass, title = super().get_class_and_title(match)
+        if match.group(2) is None:
+            title = admonition_title(klass.split(" ", 1)[0], self.lang)
+        return klass, title
+
+
+def _markdown(article_id: str, lang: str = "") -> markdown.Markdown:
     md = markdown.Markdown(
         extensions=[
             TocExtension(slugify=slugify_unicode, toc_depth="2-4", permalink=False),
@@ -120,16 +168,18 @@ def _markdown(article_id: str) -> markdown.Markdown:
         ],
         output_format="html",
     )
+    md.parser.blockprocessors.register(_ArticleAdmonitions(md.parser, lang), "admonition", 105)
     if article_id:
         md.treeprocessors.register(_ArticleLinks(md, article_id), "article_links", 1)
     return md
 
 
-def render_markdown(body: str, article_id: str = "") -> tuple[
+def render_markdown(body: str, article_id: str = "", lang: str = "") -> tuple[
         str, list[Heading], list[Section], str]:
     """Render a body to sanitized HTML; return it with its headings, sections and text.
-    Links to other article files are resolved from `article_id`'s folder."""
-    md = _markdown(article_id)
+    Links to other article files are resolved from `article_id`'s folder; boxes without a
+    title get one in `lang`, the article's language."""
+    md = _markdown(article_id, lang)
     html = sanitize(md.convert(body))
     toc = [Heading(level, anchor, title) for level, anchor, title in _flatten(md.toc_tokens)]
     sections, text = _split_sections(html)
