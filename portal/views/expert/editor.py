@@ -21,6 +21,7 @@ from ...articles import STATUSES
 from ...articles import is_valid_id
 from ...authoring import editing
 from ...authoring import gaps as gap_work
+from ...authoring import listing
 from ...authoring import store
 from ...authoring.diff import side_by_side
 from ...authoring.inbox import handles
@@ -73,12 +74,18 @@ def articles():
     if mine:
         mine_handles = handles(current_user)
         found = [info for info in found if (info.owner or "").casefold() in mine_handles]
+    sort = choice_arg("sort", listing.SORTS)
+    descending = choice_arg("dir", ("asc", "desc")) == "desc"
+    shown = listing.figures(index.articles_dir, (info.id for info in found))
+    if sort:
+        found = listing.sorted_articles(found, sort, descending, shown)
     pages = max(1, -(-len(found) // LIST_PAGE))
     first = (page - 1) * LIST_PAGE
     return render_template(
         "expert/articles.html", articles=found[first:first + LIST_PAGE], total=len(found),
         page=page, pages=pages, categories=categories, status=status, category=category,
-        lang=lang, mine=mine, query=query, statuses=STATUSES)
+        lang=lang, mine=mine, query=query, statuses=STATUSES, figures=shown, sort=sort,
+        descending=descending, view_days=listing.VIEW_DAYS)
 
 
 # --- The editor ----------------------------------------------------------------------------
