@@ -22,13 +22,15 @@ from markdown.extensions.toc import TocExtension
 from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
+from .model import ASSET_PATH
 from .model import Heading
 from .model import Section
 from .model import article_url
+from .model import asset_url
 from .model import is_valid_id
 
 #: Bump when rendering changes, so that every article is rendered (and indexed) again.
-RENDER_VERSION = "5"
+RENDER_VERSION = "6"
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -94,8 +96,23 @@ def article_link(href: str, article_id: str) -> str | None:
     return article_url(target) + (f"#{parts.fragment}" if parts.fragment else "")
 
 
+def image_source(src: str, article_id: str) -> str | None:
+    """The site address of an image stored beside article `article_id`'s file
+    (`sbros.assets/ab12….png` -> `/media/account/sbros.assets/ab12….png`); None when `src`
+    is no such image."""
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc or parts.query or parts.fragment:
+        return None
+    path = unquote(parts.path)
+    if not path or path.startswith("/"):
+        return None
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(article_id), path))
+    return asset_url(target) if ASSET_PATH.fullmatch(target) else None
+
+
 class _ArticleLinks(Treeprocessor):
-    """Point links to other article files at those articles' pages."""
+    """Point links to other article files at those articles' pages, and images stored
+    beside the article at the address the site serves them from."""
 
     def __init__(self, md: markdown.Markdown, article_id: str):
         super().__init__(md)
@@ -106,6 +123,10 @@ class _ArticleLinks(Treeprocessor):
             found = article_link(link.get("href", ""), self.article_id)
             if found is not None:
                 link.set("href", found)
+        for image in root.iter("img"):
+            served = image_source(image.get("src", ""), self.article_id)
+            if served is not None:
+                image.set("src", served)
 
 
 #: The titles of `!!! kind` boxes written without one, in the article's language (the
