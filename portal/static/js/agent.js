@@ -101,6 +101,8 @@
     function options() { return list.querySelectorAll("[role=option]"); }
 
     function close() {
+      asked++;  // an answer still on its way must not open the list again
+      window.clearTimeout(timer);
       list.hidden = true;
       active = -1;
       input.setAttribute("aria-expanded", "false");
