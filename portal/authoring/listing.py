@@ -84,7 +84,7 @@ def _modified(root: Path, article_id: str) -> dt.datetime | None:
 _OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
-def sort_key(sort: str, title: str, shown: ArticleFigures) -> tuple:
+def sort_key(sort: str, title: str, shown: ArticleFigures) -> tuple[object, ...]:
     """How an article sorts by `sort` ascending; articles with nothing to show (no votes,
     an unknown date) sort below every other in either direction (see `sorted_articles`)."""
     if sort == "views":

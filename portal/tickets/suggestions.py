@@ -58,5 +58,9 @@ def suggested_articles(index: SearchIndex, ticket: Ticket, trail: Trail, scope: 
 
 def voted_unhelpful(trail: Trail) -> set[str]:
     """The articles the customer said "no" to on this trail."""
-    return {a["article_id"] for a in trail.get("articles", [])
-            if a.get("vote") is not None and not a["vote"]["helpful"]}
+    found = set()
+    for article in trail.get("articles", []):
+        vote = article.get("vote")
+        if vote is not None and not vote["helpful"]:
+            found.add(article["article_id"])
+    return found

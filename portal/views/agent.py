@@ -46,10 +46,10 @@ from .forms import ResolveForm
 from .forms import StatusForm
 from .forms import mail_configured
 from .labels import line_label
+from .pages import describe_page
 from .params import choice_arg
 from .params import int_arg
 from .params import lang_arg
-from .pages import describe_page
 from .params import text_arg
 from .public import ui_lang
 from .public import visible_categories
