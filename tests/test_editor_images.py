@@ -184,3 +184,24 @@ def test_uploading_needs_an_expert_and_a_fresh_form(app, expert, articles_dir):
 ])
 def test_only_stored_images_are_served(app, path):
     assert app.test_client().get(path).status_code == 404
+
+
+def test_moving_an_article_takes_its_images_along(app, expert, articles_dir):
+    answer = upload(expert, picture()).get_json()
+    url = f"/expert/articles/{ARTICLE}/edit"
+    form = read_form(expert.get(url).get_data(as_text=True))
+    body = form.fields["body"] + "\n\n" + answer["markdown"] + "\n"
+    assert expert.post(form.action, data={**form.fields, "body": body,
+                                          "publish": form.buttons["publish"]}).status_code == 303
+    form = read_form(expert.get(url).get_data(as_text=True))
+    moved = expert.post(form.action, data={**form.fields, "category": "account",
+                                           "slug": "wi-fi-parol",
+                                           "publish": form.buttons["publish"]})
+    assert moved.status_code == 303, moved.get_data(as_text=True)[:300]
+    text = (articles_dir / "account/wi-fi-parol.md").read_text("utf-8")
+    assert "](wi-fi-parol.assets/" in text and "nastrojka-wi-fi.assets" not in text
+    assert not (articles_dir / "internet/nastrojka-wi-fi.assets").exists()
+    page = app.test_client().get("/kb/account/wi-fi-parol").get_data(as_text=True)
+    src = re.search(r'<img alt="router" src="([^"]+)"', page).group(1)
+    assert src.startswith("/media/account/wi-fi-parol.assets/")
+    assert fetch(app.test_client(), src)[0] == 200

@@ -193,3 +193,23 @@ def find_image(root: Path, asset: str) -> tuple[Path, str, str] | None:
         return None
     extension = match.group("name").rsplit(".", 1)[1]
     return path, CONTENT_TYPES[extension], match.group("article")
+
+
+def relink(text: str, old_id: str, new_id: str) -> str:
+    """An article's text with its links to its own images following it to `new_id`."""
+    old_slug, new_slug = old_id.rsplit("/", 1)[-1], new_id.rsplit("/", 1)[-1]
+    if old_slug == new_slug:
+        return text
+    return re.sub(rf"(\]\(\s*<?){re.escape(old_slug)}{re.escape(ASSETS_SUFFIX)}/",
+                  lambda m: f"{m.group(1)}{new_slug}{ASSETS_SUFFIX}/", text)
+
+
+def move_assets(root: Path, old_id: str, new_id: str) -> bool:
+    """Move an article's images along with it; False when there were none to move or the
+    new place already has a folder of images (then both stay as they are)."""
+    old, new = assets_dir(root, old_id), assets_dir(root, new_id)
+    if not old.is_dir() or new.exists():
+        return False
+    new.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(old, new)
+    return True

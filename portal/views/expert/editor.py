@@ -249,10 +249,13 @@ def _save(form: ArticleForm, article_id: str | None):
     target = _target_id(form, article_id)
     earlier = store.snapshot(index.articles_dir, article_id).text if article_id else None
     text = _text_from_form(form, status, earlier or "")
+    moving = bool(article_id) and target != article_id
+    if moving and article_id:
+        text = images.relink(text, article_id, target)
     try:
         row = store.save(index, article_id or target, text, base=form.base.data or None,
                          author=staff_member(), message=form.message.data or "",
-                         rename_to=target if article_id and target != article_id else None,
+                         rename_to=target if moving else None,
                          render_seconds=render_seconds())
     except store.EditConflict as conflict:
         return _conflict(form, article_id or target, conflict, text, extra)
@@ -266,6 +269,11 @@ def _save(form: ArticleForm, article_id: str | None):
                                   "still here: try again in a minute."))
         return _render_editor(form, article_id, 503, **extra)
     saved_id = row.article_id if row else (article_id or target)
+    if moving and article_id and saved_id == target:
+        try:
+            images.move_assets(index.articles_dir, article_id, target)
+        except OSError:
+            log.exception("could not move the images of %s to %s", article_id, target)
     if row is not None and article_id is None:
         gap_work.note_new_article(saved_id, gap, request_id, staff_member())
     flash(_saved_message(row, status), "info")
