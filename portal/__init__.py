@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from .views import errors
     from .views import expert
     from .views import labels
+    from .views import media
     from .views import public
     from .views import tickets
 
@@ -93,5 +94,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_auth.bp)
     app.register_blueprint(agent.bp)
     app.register_blueprint(expert.bp)
+    app.register_blueprint(media.bp)
     labels.init_app(app)
     errors.init_app(app)

@@ -146,6 +146,8 @@ class Defaults:
     #: The longest the editor may spend turning an expert's Markdown into a page (preview
     #: and save); slower text is refused with a message instead of holding a server process.
     EDITOR_RENDER_SECONDS = 5.0
+    #: The largest image an expert may paste or upload into an article (bytes).
+    EDITOR_IMAGE_MAX_BYTES = 4 * 1024 * 1024
     #: Ticket numbers customers quote: "INC-000042".
     TICKET_NUMBER_PREFIX = "INC"
     #: How many strongly negative words (or shouting) raise a ticket's priority one step.

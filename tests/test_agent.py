@@ -248,8 +248,11 @@ def test_the_ticket_page_shows_what_the_customer_wrote(site):
     for shown in ("FW 2.1.7", "Windows 11", "Ошибка 651", "Перезагрузка не помогла.",
                   "1 March 2025"):
         assert shown in facts
-    assert f"<h1>{number} · Роутер мигает красным</h1>" in page
+    assert (f'<h1><span class="ticket-number">{number}</span> · Роутер мигает красным</h1>'
+            in page)
     assert '<span class="badge status-new">new</span>' in page
+    # The category by its title in the reader's language, never its folder name.
+    assert "<dd>Internet and Wi-Fi" in facts and "<dd>internet" not in facts
 
 
 def test_the_trail_shows_what_the_customer_searched_and_read(site):
@@ -607,15 +610,48 @@ def test_resolving_with_the_article_that_solved_it(site):
 def test_resolving_with_an_unknown_article_is_refused(site):
     number, _link = file_ticket(site)
     anna = agent(site)
-    for article, message in [("nope/missing", "There is no published article with this id."),
-                             ("account/chernovik", "There is no published article"),
-                             ("../x", "There is no published article"),
+    unknown = "No published article has this title: choose one from the list."
+    for article, message in [("nope/missing", unknown),
+                             ("account/chernovik", unknown),
+                             ("Черновик о пароле по ключу доступа", unknown),  # a draft
+                             ("../x", unknown), ("/kb/../../etc/passwd", unknown),
                              ("", "Choose the article that solved the problem.")]:
-        response = act(anna, number, "resolve", outcome="article", article=article)
+        response = act(anna, number, "resolve", outcome="article", article=article,
+                       article_id="account/chernovik")
         assert response.status_code == 400, article
         assert message in section_form(response.get_data(as_text=True), "resolve"), article
     ticket = stored(site, number)
     assert (ticket.status, ticket.resolution_article_id) == ("new", None)
+
+
+@pytest.mark.parametrize("typed, picked", [
+    ("Как сбросить пароль от личного кабинета", ""),          # the title, as typed
+    ("  как сбросить   пароль от личного кабинета ", ""),      # in other case and spacing
+    ("http://localhost/kb/account/sbros-parolya?t=abc", ""),   # the article's address
+    ("account/sbros-parolya", ""),                             # its id
+    ("Как сбросить пароль от личного кабинета", "account/sbros-parolya"),  # picked from the list
+    ("something typed after the pick", "account/sbros-parolya"),
+])
+def test_the_article_that_solved_it_is_named_by_its_title_or_picked(site, typed, picked):
+    number, _link = file_ticket(site)
+    anna = agent(site)
+    response = act(anna, number, "resolve", outcome="article", article=typed,
+                   article_id=picked)
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    assert stored(site, number).resolution_article_id == "account/sbros-parolya"
+
+
+def test_the_article_field_offers_articles_as_they_are_typed(site):
+    anna = agent(site)
+    found = anna.get("/agent/articles", query_string={"q": "сбросить пар"}).get_json()
+    titles = [a["title"] for a in found["articles"]]
+    assert "Как сбросить пароль от личного кабинета" in titles
+    assert "Черновик о пароле по ключу доступа" not in titles   # drafts cannot be chosen
+    internal = anna.get("/agent/articles", query_string={"q": "секретная"}).get_json()
+    assert [a["id"] for a in internal["articles"]] == [INTERNAL]
+    assert internal["articles"][0]["internal"] is True
+    assert anna.get("/agent/articles", query_string={"q": "x" * 5000}).status_code == 400
+    assert site.test_client().get("/agent/articles?q=пароль").status_code in (302, 303, 401)
 
 
 def test_resolving_without_an_article_asks_the_experts_for_one(site):

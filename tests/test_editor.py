@@ -247,14 +247,19 @@ def test_the_live_preview_renders_like_the_site_and_says_what_is_wrong(app):
     assert answer["problems"] == []
     assert '<h2 id="шаг-1">' in answer["html"] and "<table>" in answer["html"]
     assert "onerror" not in answer["html"] and "javascript:" not in answer["html"]
+    # What is wrong with the other fields is said beside them on saving, never in the
+    # preview: it is about the text alone.
     wrong = expert.post("/expert/preview", data={**fields, "title": "", "slug": "Не Так",
+                                                 "category": "",
                                                  "body": "## Всё равно видно"}).get_json()
-    assert wrong["problems"] == ["Give the article a title.",
-                                 "Use lowercase Latin letters, digits, “-” and “_”."]
+    assert wrong["problems"] == []
     assert '<h2 id="всё-равно-видно">' in wrong["html"]  # the body is previewed anyway
     missing = expert.post("/expert/preview", data={**fields, "body": "x",
                                                    "translations": "nowhere/at-all"}).get_json()
-    assert missing["problems"] == ["There is no article “nowhere/at-all”."]
+    assert missing["problems"] == [] and "<p>x</p>" in missing["html"]
+    slow = expert.post("/expert/preview", data={**fields, "body": "x\n" + "  " * 60 + "- a"
+                                                }).get_json()
+    assert slow["problems"] and slow["html"] == ""  # a problem of the text itself is shown
     expired = expert.post("/expert/preview", data={**fields, "csrf_token": "stale"})
     assert expired.status_code == 400
 

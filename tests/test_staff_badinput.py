@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from urllib.parse import quote
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -112,8 +113,13 @@ def shown_on_ticket_page(ticket: Ticket) -> list[str]:
     """The stored texts the ticket page shows, customer's and staff's."""
     trail = json.loads(ticket.trail)
     texts = [ticket.subject, ticket.name, ticket.description, ticket.error_text, ticket.version,
-             ticket.os, ticket.source_page, ticket.vendor, ticket.vendor_ref,
-             (trail.get("session") or {}).get("referrer")]
+             ticket.os, ticket.vendor, ticket.vendor_ref]
+    # Addresses are not shown as sent: another site's as its host and path (as text), a
+    # page of this one by its title (see tests/test_agent_ticket_page.py).
+    referrer = (trail.get("session") or {}).get("referrer")
+    if referrer:
+        parts = urlsplit(referrer)
+        texts.append(" ".join((parts.netloc + parts.path).split())[:100])
     texts += [s["query"] for s in trail["searches"]]
     texts += [m.body for m in ticket.messages]
     for event in ticket.events:

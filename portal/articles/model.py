@@ -105,6 +105,17 @@ def article_url(article_id: str) -> str:
     return f"/kb/{article_id}"
 
 
+#: An image stored beside an article, by its path below `articles/`:
+#: `<article id>.assets/<content hash>.<png|jpg|gif|webp>` (see `portal.authoring.images`).
+ASSET_PATH = re.compile(r"(?P<article>[a-z0-9][a-z0-9_-]*(?:/[a-z0-9][a-z0-9_-]*)*)"
+                        r"\.assets/(?P<name>[0-9a-f]{16,64}\.(?:png|jpg|gif|webp))")
+
+
+def asset_url(asset: str) -> str:
+    """Where the site serves an article's image (the media blueprint's route matches)."""
+    return f"/media/{asset}"
+
+
 def is_valid_id(value: str) -> bool:
     """True for ids made of lowercase Latin segments (`billing/autopay`)."""
     if not value or len(value) > 200:

@@ -61,7 +61,7 @@ def _parse_article(root: Path, path: Path, rel: str, data: bytes, default_lang: 
     article = Article(id=ident, body=body, category=_category_of(ident),
                       digest=file_digest(data), **fields)
     try:
-        rendered = render_markdown(body, ident)
+        rendered = render_markdown(body, ident, article.lang)
     except RecursionError:
         raise ArticleError([Problem(rel, 1, "body is nested too deeply to render")]) from None
     article.html, article.toc, article.sections, article.text, article.prose = rendered

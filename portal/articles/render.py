@@ -18,18 +18,21 @@ from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
+from markdown.extensions.admonition import AdmonitionProcessor
 from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.toc import TocExtension
 from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
+from .model import ASSET_PATH
 from .model import Heading
 from .model import Section
 from .model import article_url
+from .model import asset_url
 from .model import is_valid_id
 
 #: Bump when rendering changes, so that every article is rendered (and indexed) again.
-RENDER_VERSION = "5"
+RENDER_VERSION = "7"
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -95,8 +98,23 @@ def article_link(href: str, article_id: str) -> str | None:
     return article_url(target) + (f"#{parts.fragment}" if parts.fragment else "")
 
 
+def image_source(src: str, article_id: str) -> str | None:
+    """The site address of an image stored beside article `article_id`'s file
+    (`sbros.assets/ab12….png` -> `/media/account/sbros.assets/ab12….png`); None when `src`
+    is no such image."""
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc or parts.query or parts.fragment:
+        return None
+    path = unquote(parts.path)
+    if not path or path.startswith("/"):
+        return None
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(article_id), path))
+    return asset_url(target) if ASSET_PATH.fullmatch(target) else None
+
+
 class _ArticleLinks(Treeprocessor):
-    """Point links to other article files at those articles' pages."""
+    """Point links to other article files at those articles' pages, and images stored
+    beside the article at the address the site serves them from."""
 
     def __init__(self, md: markdown.Markdown, article_id: str):
         super().__init__(md)
@@ -107,9 +125,60 @@ class _ArticleLinks(Treeprocessor):
             found = article_link(link.get("href", ""), self.article_id)
             if found is not None:
                 link.set("href", found)
+        for image in root.iter("img"):
+            served = image_source(image.get("src", ""), self.article_id)
+            if served is not None:
+                image.set("src", served)
 
 
-def _markdown(article_id: str) -> markdown.Markdown:
+#: The titles of `!!! kind` boxes written without one, in the article's language (the
+#: kinds MkDocs and Material know, with their other names).
+ADMONITION_TITLES: dict[str, dict[str, str]] = {
+    "ru": {
+        "note": "Примечание", "abstract": "Кратко", "summary": "Кратко", "tldr": "Кратко",
+        "info": "Информация", "todo": "Сделать", "tip": "Совет", "hint": "Подсказка",
+        "important": "Важно", "success": "Готово", "check": "Готово", "done": "Готово",
+        "question": "Вопрос", "help": "Вопрос", "faq": "Частый вопрос",
+        "warning": "Внимание", "caution": "Осторожно", "attention": "Внимание",
+        "failure": "Не получилось", "fail": "Не получилось", "missing": "Не хватает",
+        "danger": "Опасно", "error": "Ошибка", "bug": "Известная ошибка",
+        "example": "Пример", "quote": "Цитата", "cite": "Цитата", "seealso": "См. также",
+    },
+    "en": {
+        "note": "Note", "abstract": "Summary", "summary": "Summary", "tldr": "TL;DR",
+        "info": "Info", "todo": "To do", "tip": "Tip", "hint": "Hint",
+        "important": "Important", "success": "Success", "check": "Done", "done": "Done",
+        "question": "Question", "help": "Help", "faq": "FAQ",
+        "warning": "Warning", "caution": "Caution", "attention": "Attention",
+        "failure": "Failure", "fail": "Failed", "missing": "Missing",
+        "danger": "Danger", "error": "Error", "bug": "Known bug",
+        "example": "Example", "quote": "Quote", "cite": "Quote", "seealso": "See also",
+    },
+}
+
+
+def admonition_title(kind: str, lang: str) -> str:
+    """The title of a `!!! kind` box without one: in the article's language when the kind
+    is known, else the kind's own name capitalized (as Python-Markdown does)."""
+    titles = ADMONITION_TITLES.get(lang) or ADMONITION_TITLES["en"]
+    return titles.get(kind) or kind.capitalize()
+
+
+class _ArticleAdmonitions(AdmonitionProcessor):
+    """Admonitions whose default titles follow the article's language, not English."""
+
+    def __init__(self, parser, lang: str):
+        super().__init__(parser)
+        self.lang = lang
+
+    def get_class_and_title(self, match: re.Match[str]) -> tuple[str, str | None]:
+        klass, title = super().get_class_and_title(match)
+        if match.group(2) is None:
+            title = admonition_title(klass.split(" ", 1)[0], self.lang)
+        return klass, title
+
+
+def _markdown(article_id: str, lang: str = "") -> markdown.Markdown:
     md = markdown.Markdown(
         extensions=[
             TocExtension(slugify=slugify_unicode, toc_depth="2-4", permalink=False),
@@ -122,17 +191,19 @@ def _markdown(article_id: str) -> markdown.Markdown:
         ],
         output_format="html",
     )
+    md.parser.blockprocessors.register(_ArticleAdmonitions(md.parser, lang), "admonition", 105)
     if article_id:
         md.treeprocessors.register(_ArticleLinks(md, article_id), "article_links", 1)
     return md
 
 
-def render_markdown(body: str, article_id: str = "") -> tuple[
+def render_markdown(body: str, article_id: str = "", lang: str = "") -> tuple[
         str, list[Heading], list[Section], str, str]:
     """Render a body to sanitized HTML; return it with its headings, sections, text and
     prose (the text without tables, which snippets quote). Links to other article files
-    are resolved from `article_id`'s folder."""
-    md = _markdown(article_id)
+    are resolved from `article_id`'s folder; boxes without a title get one in `lang`, the
+    article's language."""
+    md = _markdown(article_id, lang)
     html = sanitize(md.convert(body))
     toc = [Heading(level, anchor, title) for level, anchor, title in _flatten(md.toc_tokens)]
     sections, text, prose = _split_sections(html)

@@ -43,7 +43,8 @@ def ticket_queries(ticket: Ticket, trail: Trail) -> list[str]:
 def suggested_articles(index: SearchIndex, ticket: Ticket, trail: Trail, scope: Scope,
                        limit: int = SUGGESTED) -> list[Suggestion]:
     """The best articles for each query taken in turns, so each source contributes its
-    best; each article once."""
+    best; each article once. Articles the customer already voted unhelpful on this trail
+    come last: the agent has better to offer first."""
     lists = [search(index, q, scope, per_page=limit).hits for q in ticket_queries(ticket, trail)]
     read = {a["article_id"]: a for a in trail.get("articles", [])}
     seen: dict[str, Suggestion] = {}
@@ -51,4 +52,15 @@ def suggested_articles(index: SearchIndex, ticket: Ticket, trail: Trail, scope: 
         for hits in lists:
             if rank < len(hits) and hits[rank].id not in seen and len(seen) < limit:
                 seen[hits[rank].id] = Suggestion(hits[rank], read.get(hits[rank].id))
-    return list(seen.values())
+    unhelpful = voted_unhelpful(trail)
+    return sorted(seen.values(), key=lambda found: found.hit.id in unhelpful)
+
+
+def voted_unhelpful(trail: Trail) -> set[str]:
+    """The articles the customer said "no" to on this trail."""
+    found = set()
+    for article in trail.get("articles", []):
+        vote = article.get("vote")
+        if vote is not None and not vote["helpful"]:
+            found.add(article["article_id"])
+    return found

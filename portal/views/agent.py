@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
@@ -29,6 +30,7 @@ from ..models import Ticket
 from ..search import Hit
 from ..search import Scope
 from ..search import search as run_search
+from ..search import suggest as run_suggest
 from ..tickets import queue as ticket_queue
 from ..tickets import work
 from ..tickets.suggestions import suggested_articles as find_suggestions
@@ -42,7 +44,9 @@ from .forms import FlagForm
 from .forms import ReplyForm
 from .forms import ResolveForm
 from .forms import StatusForm
+from .forms import mail_configured
 from .labels import line_label
+from .pages import describe_page
 from .params import choice_arg
 from .params import int_arg
 from .params import lang_arg
@@ -89,7 +93,18 @@ def queue():
         pages=max(1, -(-found.total // QUEUE_PAGE)), filters=filters,
         incidents=found.incidents, staff=staff, categories=visible_categories(ui_lang()),
         clocks={t.id: response_clock(t, now) for t in found.tickets + found.incidents},
-        views=VIEWS)
+        views=VIEWS, category_title=category_title)
+
+
+def category_title(name: str | None) -> str:
+    """A ticket's category as people call it: the topic's title in the interface language
+    ("internet" -> "Интернет и Wi-Fi"), "Something else" for "other", "—" for none."""
+    if not name:
+        return "—"
+    if name == "other":
+        return _("Something else")
+    category = current_index().categories().get(name)
+    return category.title(ui_lang()) if category else name.replace("-", " ").capitalize()
 
 
 def duration(seconds: float) -> str:
@@ -174,8 +189,8 @@ def render_ticket(ticket: Ticket, status: int = 200, **forms):
             formdata=None, status="waiting" if ticket.status == "open" else "open"),
         "escalate_form": forms.get("escalate_form") or EscalateForm(
             formdata=None, line=min(ticket.line + 1, 4)),
-        "resolve_form": forms.get("resolve_form") or ResolveForm(
-            formdata=None, article=ticket.resolution_article_id or last_link),
+        "resolve_form": forms.get("resolve_form") or _resolve_form(
+            ticket.resolution_article_id or last_link),
         "flag_form": forms.get("flag_form") or FlagForm(formdata=None),
     }
     # A refused CSRF token (the page stayed open too long): the form comes back as typed,
@@ -186,7 +201,9 @@ def render_ticket(ticket: Ticket, status: int = 200, **forms):
         clock=response_clock(ticket, dt.datetime.now(dt.UTC)),
         similar=similar_tickets(ticket), suggested=suggested_articles(ticket, trail),
         kb_query=kb_query, kb_hits=kb_results(kb_query, None), catalog=catalog,
-        action=ActionForm(), **forms)
+        action=ActionForm(), category_title=category_title,
+        sent_from=describe_page(ticket.source_page),
+        came_from=describe_page((trail.get("session") or {}).get("referrer")), **forms)
     return page, status
 
 
@@ -280,7 +297,12 @@ def reply(number: str):
         return render_ticket(found, 400, reply_form=form)
     _commit_or_503()
     outbox.kick()
-    flash(_("The reply is sent.") if public else _("The note is added."), "info")
+    if not public:
+        flash(_("The note is added."), "info")
+    elif mail_configured():
+        flash(_("The reply is sent."), "info")
+    else:
+        flash(_("The reply is on the customer's status page."), "info")
     return _back(found, "conversation")
 
 
@@ -310,8 +332,34 @@ def escalate(number: str):
                 _("The ticket moved to %(line)s.", line=line_label(form.line.data)))
 
 
-def _known_article(article_id: str | None) -> bool:
-    return work.published_article(current_index().catalog(), article_id) is not None
+def _resolve_form(article_id: str) -> ResolveForm:
+    """The resolve form, starting on the article last linked (shown by its title)."""
+    info = current_index().catalog().get(article_id) if article_id else None
+    return ResolveForm(formdata=None, article=info.title if info else "",
+                       article_id=article_id if info else "")
+
+
+def chosen_article(picked: str | None, typed: str | None) -> str | None:
+    """The published article an agent chose: the one picked from the list, else what was
+    typed — an id, the article's address on the site, or its exact title (in the interface
+    language first); None when that names no published article."""
+    catalog = current_index().catalog()
+    for candidate in (picked, typed):
+        if work.published_article(catalog, candidate) is not None:
+            return candidate
+    text = " ".join((typed or "").split())
+    if not text:
+        return None
+    path = urlsplit(text).path
+    if "/kb/" in path:
+        found = path.split("/kb/", 1)[1].strip("/")
+        found = current_index().canonical_ids().get(found, found)
+        if work.published_article(catalog, found) is not None:
+            return found
+    titled = [info for info in catalog.values()
+              if info.status == "published" and info.title.casefold() == text.casefold()]
+    titled.sort(key=lambda info: info.lang != ui_lang())
+    return titled[0].id if titled else None
 
 
 @bp.post("/tickets/<number>/resolve")
@@ -319,12 +367,15 @@ def resolve(number: str):
     found = _ticket(number)
     form = ResolveForm()
     valid = form.validate_on_submit()
-    if valid and form.outcome.data == "article" and not _known_article(form.article.data):
-        form.article.errors.append(_("There is no published article with this id."))
+    article = chosen_article(form.article_id.data, form.article.data)
+    if valid and form.outcome.data == "article" and article is None:
+        form.article.errors.append(_("No published article has this title: choose one from "
+                                     "the list."))
         valid = False
     if not valid:
         return render_ticket(found, 400, resolve_form=form)
-    article = form.article.data if form.outcome.data == "article" else None
+    if form.outcome.data != "article":
+        article = None
     message = (_("Resolved. The experts got a request for a new article.") if article is None
                else _("Resolved."))
     return _act(found, lambda: work.resolve(found, current_user, article, form.topic.data,
@@ -336,12 +387,14 @@ def flag(number: str):
     found = _ticket(number)
     form = FlagForm()
     valid = form.validate_on_submit()
-    if valid and not _known_article(form.article.data):
-        form.article.errors.append(_("There is no published article with this id."))
+    article = chosen_article(form.article_id.data, form.article.data)
+    if valid and article is None:
+        form.article.errors.append(_("No published article has this title: choose one from "
+                                     "the list."))
         valid = False
-    if not valid:
+    if not valid or article is None:
         return render_ticket(found, 400, flag_form=form)
-    return _act(found, lambda: work.flag_article(found, current_user, form.article.data,
+    return _act(found, lambda: work.flag_article(found, current_user, article,
                                                  form.kind.data, form.comment.data),
                 _("The article's owner will see your flag."))
 
@@ -371,6 +424,22 @@ def link(number: str):
 def customer_link(article_id: str, code: str) -> str:
     """The article's address as sent to a customer, with the code that tracks its opening."""
     return external_url("public.article", article_id=article_id, t=code)
+
+
+@bp.get("/articles")
+def article_choices():
+    """Articles for what is typed so far into the resolve and flag forms' article field
+    (published ones, internal included), for their pick list."""
+    query = text_arg("q", 200)
+    catalog = current_index().catalog()
+    found = [info for info in run_suggest(current_index(), query, _staff_scope(), limit=8)
+             if info.status == "published"]
+    if not found and query.strip():
+        found = [catalog[hit.id] for hit in run_search(current_index(), query, _staff_scope(),
+                                                       per_page=8).hits if hit.id in catalog]
+    return jsonify({"query": query, "articles": [
+        {"id": info.id, "title": info.title, "lang": info.lang,
+         "internal": info.audience == "internal"} for info in found]})
 
 
 @bp.get("/kb")

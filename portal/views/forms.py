@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -187,6 +188,11 @@ class ActionForm(FlaskForm):
 # --- The agent console -----------------------------------------------------------------
 
 
+def mail_configured() -> bool:
+    """Whether replies to customers go out by mail (a mail server is set up)."""
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
 class ReplyForm(FlaskForm):
     """A public reply to the customer or an internal note for colleagues."""
 
@@ -194,7 +200,10 @@ class ReplyForm(FlaskForm):
         DataRequired(_l("Write the message.")), Length(max=MAX_MESSAGE)])
     visibility = RadioField(_l("Who sees it"), default="public", validate_choice=True,
                             choices=lambda: [
-                                ("public", _l("Reply to the customer (sent by e-mail)")),
+                                ("public", _l("Reply to the customer (sent by e-mail)")
+                                 if mail_configured() else
+                                 _l("Reply to the customer (shown on the ticket's status "
+                                    "page only: no mail server is set up)")),
                                 ("internal", _l("Internal note (staff only)"))])
     then = SelectField(_l("Then"), default="", validate_choice=True, choices=lambda: [
         ("", _l("keep the status")), ("waiting", _l("wait for the customer's answer"))])
@@ -241,7 +250,9 @@ class ResolveForm(FlaskForm):
                              ("no_article", _l("No article exists: ask the experts for one"))])
     # No Optional(): it would stop before `validate_article` and `validate_topic`.
     article = StringField(_l("Article"), filters=[clean_text],
-                          validators=[Length(max=200)])
+                          validators=[Length(max=300)])
+    #: The id of the article picked from the list (the page script fills it in).
+    article_id = HiddenField(filters=[clean_text], validators=[Length(max=200)])
     topic = StringField(_l("What the new article should answer"), filters=[clean_text],
                         validators=[Length(max=300)])
     note = TextAreaField(_l("Notes for the experts"), filters=[clean_text],
@@ -261,7 +272,8 @@ class FlagForm(FlaskForm):
     """Tell an article's owner it is outdated or wrong."""
 
     article = StringField(_l("Article"), filters=[clean_text],
-                          validators=[DataRequired(_l("Choose the article.")), Length(max=200)])
+                          validators=[DataRequired(_l("Choose the article.")), Length(max=300)])
+    article_id = HiddenField(filters=[clean_text], validators=[Length(max=200)])
     kind = RadioField(_l("The article is"), default="outdated", validate_choice=True,
                       choices=lambda: [("outdated", _l("outdated")), ("wrong", _l("wrong"))])
     comment = TextAreaField(_l("What is wrong with it"), filters=[clean_text], validators=[

@@ -59,8 +59,11 @@ def audience_label(audience: str) -> str:
     return {"public": _("everyone"), "internal": _("staff only")}.get(audience, audience)
 
 
-def source_label(source: str) -> str:
-    """How a revision came about."""
+def source_label(source: str, first: bool = False) -> str:
+    """How a revision came about. The first revision of an article found in the folder
+    (a fresh install, an import, a file added by hand) is its initial version, not a change."""
+    if first and source == "disk":
+        return _("initial version")
     return {"editor": _("saved in the editor"), "restore": _("restored"),
             "review": _("reviewed"), "gap": _("keywords from a gap"),
             "disk": _("changed outside the portal")}.get(source, source)

@@ -100,11 +100,15 @@ def test_a_failed_search_is_answered_with_an_article_the_customer_opens(browser,
         assert text.startswith("Здравствуйте! Вот инструкция: ") and link, text
         url = link.group(1)
         assert url.startswith(f"{base_url}/kb/{ARTICLE}?t="), url
-        expect(agent.locator("#resolve-article")).to_have_value(ARTICLE)
+        expect(agent.locator("#resolve-article")).to_have_value(ARTICLE_TITLE)
+        expect(agent.locator("#resolve-article-id")).to_have_value(ARTICLE)
 
-        expect(agent.get_by_label("Ответ клиенту (уйдёт по e-mail)")).to_be_checked()
+        # No mail server here: the reply is promised on the status page only.
+        expect(agent.get_by_label("Ответ клиенту (виден только на странице статуса "
+                                  "обращения: почтовый сервер не настроен)")).to_be_checked()
         agent.locator("#reply").get_by_role("button", name="Отправить", exact=True).click()
-        expect(agent.get_by_role("status").filter(has_text="Ответ отправлен.")).to_be_visible()
+        expect(agent.get_by_role("status").filter(
+            has_text="Ответ виден клиенту на странице статуса обращения.")).to_be_visible()
         expect(agent.locator("section.ticket-messages")).to_contain_text("Вот инструкция")
 
         # The customer sees the reply with a working link and opens the article.
@@ -139,7 +143,7 @@ def test_a_failed_search_is_answered_with_an_article_the_customer_opens(browser,
 
         # Resolved with the article that was sent, already filled in.
         resolve = agent.locator("#resolve")
-        expect(resolve.locator("#resolve-article")).to_have_value(ARTICLE)
+        expect(resolve.locator("#resolve-article")).to_have_value(ARTICLE_TITLE)
         expect(resolve.get_by_label("Статья", exact=True).first).to_be_checked()
         resolve.get_by_role("button", name="Решить").click()
         expect(agent.get_by_role("status").filter(has_text="Решено.")).to_be_visible()
@@ -179,7 +183,8 @@ def test_hostile_text_never_runs_script_on_the_staff_pages(browser, base_url, li
         page.goto(f"{base_url}/agent/tickets/{number}?kb={quote(short[8])}")
         page.locator("#reply-body").fill("\n".join(payloads)[:4900])
         page.locator("#reply").get_by_role("button", name="Отправить", exact=True).click()
-        expect(page.get_by_role("status").filter(has_text="Ответ отправлен.")).to_be_visible()
+        expect(page.get_by_role("status").filter(
+            has_text="Ответ виден клиенту на странице статуса обращения.")).to_be_visible()
         page.get_by_role("searchbox", name="Поиск статей, включая внутренние").fill(short[9])
         page.locator(".kb-search").get_by_role("button", name="Найти").click()
         expect(page.locator("#kb-results li")).not_to_have_count(0)

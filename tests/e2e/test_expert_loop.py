@@ -61,7 +61,7 @@ def test_a_failed_search_becomes_an_article_that_the_same_search_finds(browser, 
         expert = context.new_page()
         log_in(expert, base_url, "loop-expert@example.com")
         expert.get_by_role("navigation", name="Консоль эксперта").get_by_role(
-            "link", name="Пробелы").click()
+            "link", name="Пробелы в базе знаний").click()
         gap = expert.locator("article.gap-card").filter(has=expert.get_by_role(
             "heading", name="«Пульсары гудят»"))
         expect(gap).to_contain_text("неудачных 3 из 3 поисков (100 %)")

@@ -15,12 +15,18 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import ValidationError
 
 from ...articles import STATUSES
 from ...articles import is_valid_id
+from ...articles.model import asset_url
 from ...authoring import editing
 from ...authoring import gaps as gap_work
+from ...authoring import images
+from ...authoring import listing
 from ...authoring import store
 from ...authoring.diff import side_by_side
 from ...authoring.inbox import handles
@@ -74,12 +80,18 @@ def articles():
     if mine:
         mine_handles = handles(current_user)
         found = [info for info in found if (info.owner or "").casefold() in mine_handles]
+    sort = choice_arg("sort", listing.SORTS)
+    descending = choice_arg("dir", ("asc", "desc")) == "desc"
+    shown = listing.figures(index.articles_dir, (info.id for info in found))
+    if sort:
+        found = listing.sorted_articles(found, sort, descending, shown)
     pages = max(1, -(-len(found) // LIST_PAGE))
     first = (page - 1) * LIST_PAGE
     return render_template(
         "expert/articles.html", articles=found[first:first + LIST_PAGE], total=len(found),
         page=page, pages=pages, categories=categories, status=status, category=category,
-        lang=lang, mine=mine, query=query, statuses=STATUSES)
+        lang=lang, mine=mine, query=query, statuses=STATUSES, figures=shown, sort=sort,
+        descending=descending, view_days=listing.VIEW_DAYS)
 
 
 # --- The editor ----------------------------------------------------------------------------
@@ -238,10 +250,13 @@ def _save(form: ArticleForm, article_id: str | None):
     target = _target_id(form, article_id)
     earlier = store.snapshot(index.articles_dir, article_id).text if article_id else None
     text = _text_from_form(form, status, earlier or "")
+    moving = bool(article_id) and target != article_id
+    if moving and article_id:
+        text = images.relink(text, article_id, target)
     try:
         row = store.save(index, article_id or target, text, base=form.base.data or None,
                          author=staff_member(), message=form.message.data or "",
-                         rename_to=target if article_id and target != article_id else None,
+                         rename_to=target if moving else None,
                          render_seconds=render_seconds())
     except store.EditConflict as conflict:
         return _conflict(form, article_id or target, conflict, text, extra)
@@ -255,6 +270,11 @@ def _save(form: ArticleForm, article_id: str | None):
                                   "still here: try again in a minute."))
         return _render_editor(form, article_id, 503, **extra)
     saved_id = row.article_id if row else (article_id or target)
+    if moving and article_id and saved_id == target:
+        try:
+            images.move_assets(index.articles_dir, article_id, target)
+        except OSError:
+            log.exception("could not move the images of %s to %s", article_id, target)
     if row is not None and article_id is None:
         gap_work.note_new_article(saved_id, gap, request_id, staff_member())
     flash(_saved_message(row, status), "info")
@@ -295,15 +315,115 @@ def preview():
         article_id = None
     if form.csrf_token.errors:
         return jsonify({"html": "", "problems": [_("The form has expired. Reload the page.")]}), 400
-    field_errors = [str(e) for f in form for e in f.errors if f.name != "csrf_token"]
-    if field_errors:
-        # The fields say what is wrong with them; the body is still shown as it will look.
-        form = ArticleForm(formdata=None, title="preview", category="preview",
-                           lang=form.lang.data or "ru", body=form.body.data)
+    # Only what the page is made of is previewed: the text, its language (box titles) and
+    # its address (links and images beside it). What is wrong with the other fields is said
+    # beside them when the article is saved, not in the preview.
+    ok = {f.name: f.data for f in form if not f.errors}
+    category = ok.get("category") or "preview"
+    form = ArticleForm(formdata=None, title=ok.get("title") or "preview", category=category,
+                       slug=ok.get("slug") or "", lang=ok.get("lang") or "ru",
+                       body=form.body.data)
+    if category == "preview" or ok.get("slug", "") != request.form.get("slug", ""):
         article_id = None
     article, _refusal = _preview(form, article_id)
-    problems = field_errors + [str(e) for f in form for e in f.errors]
+    problems = [str(e) for e in form.body.errors]
     return jsonify({"html": article.html if article else "", "problems": problems})
+
+
+# --- Images ----------------------------------------------------------------------------------
+
+#: Room for the form's other fields beside the image, in an upload's body.
+_UPLOAD_OVERHEAD = 64 * 1024
+
+
+def _image_error(code: str, status: int = 400):
+    limit = current_app.config["EDITOR_IMAGE_MAX_BYTES"]
+    message = {
+        "csrf": _("The form has expired. Reload the page."),
+        "missing": _("Choose an image file."),
+        "empty": _("The file is empty."),
+        "too_large": _("The image is larger than %(size)s MB: make it smaller first.",
+                       size=format(limit / 1024 / 1024, ".3g")),
+        "not_image": _("Only PNG, JPEG, GIF and WebP images can be added (SVG cannot: it "
+                       "may carry script)."),
+        "polyglot": _("The file holds more than a picture (page markup, a script or an "
+                      "archive): save it again as a plain image in an image editor."),
+        "broken": _("The file is not a readable image."),
+        "too_many_pixels": _("The image has too many pixels or frames: make it smaller "
+                             "first."),
+        "no_article": _("Give the article its category and address first: the image is "
+                        "stored beside it."),
+    }[code]
+    return jsonify({"error": code, "message": message}), status
+
+
+def _image_target(article_id: str | None) -> str | None:
+    if article_id:
+        return article_id if is_valid_id(article_id) else None
+    category = request.form.get("category", "")
+    slug = request.form.get("slug", "")
+    title = request.form.get("title", "")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,59}", category):
+        return None
+    try:
+        target = editing.target_id(category, slug, title, None)
+    except (ValueError, TypeError):
+        return None
+    return target if is_valid_id(target) and "/" in target else None
+
+
+def _alt_text(filename: str) -> str:
+    stem = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0]
+    stem = " ".join(re.sub(r"[\[\]()<>*_`!#|\\]", " ", stem).split())[:80]
+    return stem if stem and stem.casefold() not in {"image", "img", "blob", "screenshot",
+                                                    "clipboard"} else _("Picture")
+
+
+@bp.post("/images")
+@csrf.exempt
+def upload_image():
+    """An image pasted or dropped into the editor: checked, written again and stored
+    beside the article; the answer is the Markdown to insert."""
+    limit = int(current_app.config["EDITOR_IMAGE_MAX_BYTES"])
+    request.max_content_length = limit + _UPLOAD_OVERHEAD
+    if (request.content_length or 0) > request.max_content_length:
+        return _image_error("too_large", 413)  # said before reading a byte of it
+    try:
+        upload = request.files.get("image")
+        token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken", "")
+    except RequestEntityTooLarge:
+        return _image_error("too_large", 413)
+    try:
+        return _store_upload(upload, token, limit)
+    finally:
+        request.close()  # the upload's spooled temporary file too
+
+
+def _store_upload(upload, token: str, limit: int):
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        return _image_error("csrf")
+    if upload is None or not upload.filename and not upload.content_length:
+        return _image_error("missing")
+    article_id = request.form.get("article_id") or None
+    target = _image_target(article_id)
+    if target is None or (article_id and not store.snapshot(current_index().articles_dir,
+                                                            article_id).exists):
+        return _image_error("no_article")
+    data = upload.stream.read(limit + 1)
+    try:
+        stored = images.store_image(current_index().articles_dir, target, data, limit)
+    except images.ImageRefused as refused:
+        return _image_error(refused.code, 413 if refused.code == "too_large" else 400)
+    except OSError:
+        log.exception("could not store an image for %s", target)
+        return jsonify({"error": "unavailable",
+                        "message": _("The image could not be stored right now.")}), 503
+    alt = _alt_text(upload.filename or "")
+    return jsonify({"markdown": f"![{alt}]({stored.markdown_src})", "alt": alt,
+                    "src": stored.markdown_src, "url": asset_url(stored.path),
+                    "article_id": target}), 201
 
 
 # --- History ---------------------------------------------------------------------------------

@@ -38,12 +38,13 @@ PER_PAGE = 50
 
 @bp.get("/inbox")
 def inbox_page():
-    """What waits for the experts: theirs first, then what has no owner, or everything."""
-    view = choice_arg("view", VIEWS, "mine")
+    """What waits for the experts: theirs first, then what has no owner, or everything.
+    Without a view asked for, the page opens on the first of those that has work."""
     kind = choice_arg("kind", inbox.KINDS)
     index = current_index()
     staff = list(db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))))
     views = inbox.routed(inbox.items(index), current_user, staff)
+    view = choice_arg("view", VIEWS) or next((name for name in VIEWS if views[name]), "mine")
     shown = [item for item in views[view] if not kind or item.kind == kind]
     page = int_arg("page", 1, 1, 10_000)
     pages = max(1, -(-len(shown) // PER_PAGE))
@@ -55,7 +56,8 @@ def inbox_page():
 
 
 def _back():
-    return redirect(url_for("expert.inbox_page", view=request.form.get("view") or "mine"),
+    view = request.form.get("view")
+    return redirect(url_for("expert.inbox_page", view=view if view in VIEWS else None),
                     code=303)
 
 
