@@ -52,6 +52,13 @@
     lookUp();
   }
 
+  // A form sent back with errors is the answer to a POST: were it left so in the history,
+  // Back to it would ask to send the form again. Made an ordinary visit of the form page, it
+  // reopens as a fresh form (with a link to any ticket just sent).
+  if (document.querySelector("form.ticket-form[data-sent-back]") && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.href);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".ticket-suggestions[data-suggest-url]").forEach(setup);
     document.querySelectorAll("form.ticket-form").forEach(function (form) {
