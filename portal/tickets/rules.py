@@ -112,7 +112,14 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
         request_key_hash=key_hash, **asdict(request))
     ticket.answer_due_at = calendar().answer_due(now, ticket.priority)
     db.session.add(ticket)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        # The same key sent twice at once: the other request stored the ticket first.
+        if key_hash and (earlier := _by_request_key(key_hash)) is not None:
+            return _repeated(earlier, now)
+        raise
     ticket.number = format_number(config["TICKET_NUMBER_PREFIX"], ticket.id)
     work.start_waiting(ticket, now)
     work.record(ticket, "created", None, now, actor="customer")
@@ -122,12 +129,6 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
     notify.queue_created(ticket, status_url_for(ticket.number, token))
     try:
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        # The same key sent twice at once: the other request stored the ticket first.
-        if key_hash and (earlier := _by_request_key(key_hash)) is not None:
-            return _repeated(earlier, now)
-        raise
     except Exception:
         db.session.rollback()
         raise

@@ -1,4 +1,5 @@
-// Small things every page does: the staff menu on narrow screens, error messages that go
+// Small things every page does: wide tables reachable by keyboard, the staff menu on narrow
+// screens, error messages that go
 // away once their field is fixed, and the copy button of a status link. Every page works
 // the same without this script (the menu's links wrap, the server checks every field).
 (function () {
@@ -60,7 +61,18 @@
     });
   }
 
+  // A table wider than the screen scrolls inside its own box; keyboard users reach that
+  // box with Tab and scroll it with the arrow keys.
+  function scrollableTables() {
+    document.querySelectorAll(".article-body table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth) table.setAttribute("tabindex", "0");
+      else table.removeAttribute("tabindex");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    scrollableTables();
+    window.addEventListener("resize", scrollableTables);
     staffMenu();
     clearFixedErrors();
     copyButtons();
