@@ -59,6 +59,13 @@
     window.history.replaceState(null, "", window.location.href);
   }
 
+  // Back after sending may show this page from the browser's memory, filled in as it was
+  // sent (the page says no-store, but browsers may keep it anyway): ask the server again,
+  // which answers with a fresh form and a link to the ticket just sent.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.querySelector("form.ticket-form")) window.location.reload();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".ticket-suggestions[data-suggest-url]").forEach(setup);
     document.querySelectorAll("form.ticket-form").forEach(function (form) {
