@@ -152,6 +152,9 @@ class Ticket(db.Model):
     number: Mapped[str | None] = mapped_column(String(32), unique=True)
     #: sha256 of the private status token; the token itself is only ever in the link.
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: sha256 of the key of the form (or API call) that sent it: the same key sent again
+    #: (Back and send, a double click, a retried request) finds this ticket, not a new one.
+    request_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
     subject: Mapped[str] = mapped_column(String(200), nullable=False)

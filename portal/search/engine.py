@@ -384,7 +384,16 @@ def _rank(scorer: Scorer, slots: list[Slot], scope: Scope, limit: int = MAX_RESU
     allowed = allowed & (scores > 0) & _about_something(ranking, informative)
     if allowed.any():
         allowed &= scores >= RELATIVE_CUT * scores[allowed].max()
-    top, total = scorer.top(scores, allowed, max(limit - len(pinned), 1))
+    wanted = max(limit - len(pinned), 1)
+    if scope.prefer_lang and not scope.lang:
+        # All languages: the interface language leads, each language best first. The cut
+        # above stays the same for both, so a weak match never leads for its language alone.
+        own = allowed & scorer.language_is(scope.prefer_lang)
+        top, total = scorer.top(scores, own, wanted)
+        others, more = scorer.top(scores, allowed & ~own, wanted)
+        top, total = (top + others)[:wanted], total + more
+    else:
+        top, total = scorer.top(scores, allowed, wanted)
     first = [(doc_id, float(scores[n])) for doc_id, n in zip(pinned, docnums, strict=True)]
     complete = _completeness(ranking, informative, allowed)
     lacking = []

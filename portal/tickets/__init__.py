@@ -7,6 +7,7 @@ from .notify import queue_customer_wrote
 from .notify import queue_reply
 from .notify import ticket_data
 from .rules import CUSTOMER_CAN_WRITE
+from .rules import REQUEST_KEY
 from .rules import STATUSES
 from .rules import URGENCIES
 from .rules import Created
@@ -23,6 +24,7 @@ __all__ = [
     "CUSTOMER_CAN_WRITE",
     "MAX_MESSAGE",
     "PRIORITIES",
+    "REQUEST_KEY",
     "STATUSES",
     "URGENCIES",
     "Created",

@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.dates import format_time
+from babel.dates import get_timezone_location
 from flask import current_app
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import outbox
 from ..models import Ticket
@@ -45,19 +48,42 @@ def ticket_data(ticket: Ticket, with_trail: bool = True) -> dict[str, object]:
     return data
 
 
+#: Russia's time zones, named as people there say them ("по московскому времени").
+ZONE_NAMES = {
+    "Europe/Kaliningrad": _l("Kaliningrad time"), "Europe/Moscow": _l("Moscow time"),
+    "Europe/Samara": _l("Samara time"), "Asia/Yekaterinburg": _l("Yekaterinburg time"),
+    "Asia/Omsk": _l("Omsk time"), "Asia/Novosibirsk": _l("Novosibirsk time"),
+    "Asia/Krasnoyarsk": _l("Krasnoyarsk time"), "Asia/Irkutsk": _l("Irkutsk time"),
+    "Asia/Yakutsk": _l("Yakutsk time"), "Asia/Vladivostok": _l("Vladivostok time"),
+    "Asia/Magadan": _l("Magadan time"), "Asia/Kamchatka": _l("Kamchatka time"),
+}
+
+
+def zone_name(zone: ZoneInfo, locale: str) -> str:
+    """The support team's time zone as a person reads it: "Moscow time", "по московскому
+    времени"; other zones by Babel's name of their city ("Berlin time")."""
+    if zone.key in ZONE_NAMES:
+        return str(ZONE_NAMES[zone.key])
+    if zone.key in ("UTC", "Etc/UTC", "Etc/GMT"):
+        return "UTC"
+    return str(_("%(city)s time", city=get_timezone_location(zone, locale=locale,
+                                                             return_city=True)))
+
+
 def due_phrase(due: dt.datetime, now: dt.datetime) -> str:
     """When the answer is due, in words and in the support team's time zone:
-    "today by 15:30 (Europe/Moscow)"."""
+    "today by 15:30, Moscow time" ("сегодня до 15:30 по московскому времени")."""
     support = calendar()
     when = describe_due(due, now, support)
     locale = str(get_locale() or "en")
     time = format_time(when.at, "HH:mm", locale=locale)
-    zone = support.zone.key
-    if when.when in ("past", "today"):
-        return str(_("today by %(time)s (%(zone)s time)", time=time, zone=zone))
+    zone = zone_name(support.zone, locale)
+    if when.when == "today":
+        return str(_("today by %(time)s, %(zone)s", time=time, zone=zone))
     if when.when == "tomorrow":
-        return str(_("tomorrow by %(time)s (%(zone)s time)", time=time, zone=zone))
-    return str(_("by %(date)s, %(time)s (%(zone)s time)",
+        return str(_("tomorrow by %(time)s, %(zone)s", time=time, zone=zone))
+    # Later, or a time already past: the date itself, never a "today" that is not true.
+    return str(_("by %(date)s, %(time)s, %(zone)s",
                  date=format_date(when.at.date(), "d MMMM", locale=locale), time=time,
                  zone=zone))
 

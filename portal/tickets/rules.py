@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from .. import outbox
 from .. import tracking
@@ -35,6 +36,8 @@ STATUSES = ("new", "open", "waiting", "escalated", "resolved", "closed")
 #: Statuses in which the customer can still write; a closed ticket needs a new one.
 CUSTOMER_CAN_WRITE = ("new", "open", "waiting", "escalated", "resolved")
 _NUMBER = re.compile(r"[A-Za-z0-9]{1,10}-\d{1,12}")
+#: A request key: what the form generates (token_urlsafe), or a client's Idempotency-Key.
+REQUEST_KEY = re.compile(r"[A-Za-z0-9_\-.:]{8,200}")
 
 
 @dataclass
@@ -59,6 +62,8 @@ class Created:
 
     ticket: Ticket
     token: str
+    #: True when the request key was seen before: this is the ticket it made then.
+    repeated: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -75,13 +80,17 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
                   category_of: Callable[[str], str | None],
                   categories_for_text: Callable[[str], list[str]],
                   status_url_for: Callable[[str, str], str],
-                  now: dt.datetime | None = None) -> Created:
+                  now: dt.datetime | None = None, request_key: str | None = None) -> Created:
     """Store a ticket with the trail of the visitor's current visit and its triage.
 
     The ticket, the marks on similar tickets and the outbox messages are committed in one
     transaction, then the outbox is woken: mail being down never loses a ticket.
-    `status_url_for(number, token)` makes the customer's private link.
+    `status_url_for(number, token)` makes the customer's private link. A `request_key`
+    already used returns the ticket it made, with a fresh status token (`repeated`).
     """
+    key_hash = hash_token(request_key) if request_key else None
+    if key_hash and (earlier := _by_request_key(key_hash)) is not None:
+        return _repeated(earlier, now)
     now = now or dt.datetime.now(dt.UTC)
     config = current_app.config
     tracking.flush(timeout=2.0)  # this process's latest searches belong in the trail
@@ -100,10 +109,17 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
         guessed_category=guessed, priority=assessment.priority,
         priority_reasons=",".join(assessment.reasons) or None,
         mass_incident=assessment.mass_incident, created_at=now, updated_at=now,
-        **asdict(request))
+        request_key_hash=key_hash, **asdict(request))
     ticket.answer_due_at = calendar().answer_due(now, ticket.priority)
     db.session.add(ticket)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        # The same key sent twice at once: the other request stored the ticket first.
+        if key_hash and (earlier := _by_request_key(key_hash)) is not None:
+            return _repeated(earlier, now)
+        raise
     ticket.number = format_number(config["TICKET_NUMBER_PREFIX"], ticket.id)
     work.start_waiting(ticket, now)
     work.record(ticket, "created", None, now, actor="customer")
@@ -118,6 +134,19 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
         raise
     outbox.kick()
     return Created(ticket, token)
+
+
+def _by_request_key(key_hash: str) -> Ticket | None:
+    ticket: Ticket | None = db.session.scalar(
+        select(Ticket).where(Ticket.request_key_hash == key_hash))
+    return ticket
+
+
+def _repeated(ticket: Ticket, now: dt.datetime | None) -> Created:
+    """The ticket a request key made before, with a further status link for this answer."""
+    token = grant_access(ticket, now)
+    db.session.commit()
+    return Created(ticket, token, repeated=True)
 
 
 def find_ticket(number: str, token: str) -> Ticket | None:

@@ -165,18 +165,24 @@ def create_ticket():
     data.update({key: value for key, value in body.items() if isinstance(value, str)})
     if data.get("occurred_at"):
         data["occurred_at"] = _local_minutes(data["occurred_at"])
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not tickets.REQUEST_KEY.fullmatch(key):
+        abort(400, _("The Idempotency-Key header must be 8 to 200 letters, digits or "
+                     "“-”, “_”, “.”, “:”."))
     form = new_form(formdata=data, meta={"csrf": False})
     if not form.validate():
         return jsonify({"error": _("The ticket was not accepted."),
                         "errors": {name: [str(e) for e in errs]
                                    for name, errs in form.errors.items()}}), 400
     try:
-        created = open_ticket(form, _widget_page())
+        created = open_ticket(form, _widget_page(), key)
     except SQLAlchemyError:
         log.exception("could not store a ticket from the API")
         abort(503, _("The ticket could not be saved right now. Please send it again."))
+    # A repeated Idempotency-Key answers with the ticket it made (200), not a new one.
     return jsonify({"number": created.ticket.number,
-                    "status_url": status_url(created.ticket.number, created.token)}), 201
+                    "status_url": status_url(created.ticket.number, created.token)}), (
+        200 if created.repeated else 201)
 
 
 def _widget_page() -> str | None:

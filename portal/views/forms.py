@@ -137,6 +137,8 @@ class TicketForm(FlaskForm):
     #: Left empty by people (it is hidden); bots that fill every field fill it in.
     website = StringField(_l("Leave this field empty"))
     came_from = HiddenField(filters=[clean_text], validators=[Optional(), Length(max=500)])
+    #: Made when the form is opened: sending the same form again finds the same ticket.
+    request_key = HiddenField()
     submit = SubmitField(_l("Send the request"))
 
     def validate_website(self, field) -> None:

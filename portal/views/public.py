@@ -14,6 +14,7 @@ from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_from_directory
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -212,7 +213,11 @@ def render_article(snapshot, form: VoteForm, vote, status: int = 200, view_uid: 
     index = current_index()
     categories = {c["id"]: c for c in visible_categories(ui_lang())}
     translations = [t for t in index.translations_of(snapshot.info.id) if t.is_public]
+    # The language switch on an article opens its translation, when it has one.
+    language_links = {t.lang: t.url for t in reversed(translations)}
+    language_links[snapshot.info.lang] = snapshot.info.url
     page = render_template("public/article.html", article=snapshot,
+                           language_links=language_links,
                            category=categories.get(snapshot.info.category),
                            related=related(index, snapshot.info.id), translations=translations,
                            form=form, vote=vote, view_uid=view_uid)
@@ -305,6 +310,13 @@ def track_search(results, lang: str | None, category: str | None, source: str) -
         **event_context())
     tracking.track_event(event)
     return event.uid
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site's icon, where browsers and feed readers look for it first."""
+    return send_from_directory(current_app.static_folder or "static", "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)
 
 
 @bp.get("/language/<code>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
@@ -67,7 +69,12 @@ def wording() -> dict:
     def system_text(code: str) -> str:
         return {"customer_marked_solved": _("You marked the request as solved.")}.get(code, code)
 
-    return {"status_label": status_label, "system_text": system_text}
+    def system_title(code: str) -> str:
+        """What happened, as the heading of an entry the portal itself wrote."""
+        return {"customer_marked_solved": _("Marked as solved")}.get(code, _("Status changed"))
+
+    return {"status_label": status_label, "system_text": system_text,
+            "system_title": system_title}
 
 
 def category_choices() -> list[tuple[str, str]]:
@@ -96,8 +103,10 @@ def status_url(number: str, token: str) -> str:
     return external_url("tickets.status", number=number, token=token)
 
 
-def open_ticket(form: TicketForm, source_page: str | None) -> tickets.Created:
-    """Turn a valid form (from the page or the API) into a ticket; domain errors pass up."""
+def open_ticket(form: TicketForm, source_page: str | None,
+                request_key: str | None = None) -> tickets.Created:
+    """Turn a valid form (from the page or the API) into a ticket; domain errors pass up.
+    A `request_key` sent before returns the ticket it made then."""
     index = current_index()
     catalog = index.catalog()
 
@@ -121,7 +130,7 @@ def open_ticket(form: TicketForm, source_page: str | None) -> tickets.Created:
     return tickets.create_ticket(
         request_data, visitor_id=visitor_id(), lang=ui_lang(), source_page=source_page,
         title_of=title_of, category_of=category_of, categories_for_text=categories_for_text,
-        status_url_for=status_url)
+        status_url_for=status_url, request_key=request_key)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -153,26 +162,41 @@ def starting_subject(came_from: str) -> str:
 def new():
     if request.method == "GET":
         came_from = safe_next(request.args.get("came_from"))
-        form = new_form(subject=starting_subject(came_from), came_from=came_from)
+        form = new_form(subject=starting_subject(came_from), came_from=came_from,
+                        request_key=secrets.token_urlsafe(24))
         return render_new(form)
     form = new_form()
     if not form.validate_on_submit():
         return render_new(form, status=400)
+    key = form.request_key.data or ""
     try:
-        created = open_ticket(form, safe_next(form.came_from.data))
+        created = open_ticket(form, safe_next(form.came_from.data),
+                              key if tickets.REQUEST_KEY.fullmatch(key) else None)
     except SQLAlchemyError:
         log.exception("could not store a ticket")
         form.form_errors.append(_("Your request could not be saved right now. Nothing you "
                                   "typed is lost: please send it again in a minute."))
         return render_new(form, status=503)
-    flash("created", "ticket")
+    flash("repeated" if created.repeated else "created", "ticket")
+    # Back to the form later (the browser's Back button) says where this ticket is.
+    session["sent_ticket"] = {"number": created.ticket.number, "token": created.token}
     return redirect(status_url(created.ticket.number, created.token), code=303)
 
 
 def render_new(form: TicketForm, status: int = 200, limited: bool = False):
     suggestions = articles_for(form.subject.data or "", 3) if request.method == "GET" else []
-    return render_template("tickets/new.html", form=form, suggestions=suggestions,
-                           limited=limited), status
+    if not form.request_key.data:
+        form.request_key.data = secrets.token_urlsafe(24)
+    sent = session.get("sent_ticket") if request.method == "GET" else None
+    sent_link = (url_for("tickets.status", number=sent["number"], token=sent["token"])
+                 if isinstance(sent, dict) and isinstance(sent.get("number"), str)
+                 and isinstance(sent.get("token"), str) else None)
+    page = render_template("tickets/new.html", form=form, suggestions=suggestions,
+                           limited=limited, sent=sent if sent_link else None,
+                           sent_link=sent_link)
+    # Never from the browser's cache: Back after sending asks again, and gets a fresh form
+    # with a link to the ticket just sent instead of the filled one that would send it twice.
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -189,8 +213,8 @@ def too_many(error: RateLimitExceeded):
     if request.endpoint == "tickets.new":
         form = new_form()
         form.form_errors.append(message)
-        page, _status = render_new(form, limited=True)
-        return page, 429, headers
+        page, _status, no_store = render_new(form, limited=True)
+        return page, 429, {**headers, **no_store}
     if request.endpoint == "tickets.add_message":
         form = TicketMessageForm()
         ticket = tickets.find_ticket(request.view_args["number"], form.token.data or "")
@@ -237,12 +261,14 @@ def render_status(ticket, token: str, message_form: TicketMessageForm | None = N
                   code: int = 200):
     now = dt.datetime.now(dt.UTC)
     answered = any(m.author == "staff" and m.public for m in ticket.messages)
+    # The promise stays on every visit while the team owes the first answer.
     due = (tickets.due_phrase(ticket.answer_due_at, now)
-           if ticket.answer_due_at and not answered and ticket.status in ("new", "open")
-           else None)
-    created = "created" in get_flashed_messages(category_filter=["ticket"])
+           if ticket.answer_due_at and not answered
+           and ticket.status in ("new", "open", "escalated") else None)
+    shown = get_flashed_messages(category_filter=["ticket"])
     return render_template(
-        "tickets/status.html", ticket=ticket, token=token, due=due, created=created,
+        "tickets/status.html", ticket=ticket, token=token, due=due,
+        created="created" in shown or "repeated" in shown, repeated="repeated" in shown,
         link=status_url(ticket.number, token), messages=tickets.public_messages(ticket),
         message_form=message_form or TicketMessageForm(token=token),
         solved_form=SolvedForm(token=token),
