@@ -299,3 +299,29 @@ def test_a_save_cut_short_on_one_node_is_left_to_it_by_the_other_and_finished_th
     with b.app_context():
         store.recover(current_index())  # B's next round pulls it
     assert "192.168.1.1" in (tmp_path / "b" / "articles" / f"{ARTICLE}.md").read_text()
+
+
+def test_an_image_goes_to_the_remote_with_the_save_of_its_article(node, remote):
+    import io
+
+    from PIL import Image
+
+    from .helpers import csrf_token
+
+    client = expert_client(node)
+    picture = io.BytesIO()
+    Image.new("RGB", (20, 10), (10, 120, 200)).save(picture, format="PNG")
+    page = client.get(f"/expert/articles/{ARTICLE}/edit").get_data(as_text=True)
+    stored = client.post("/expert/images", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(page), "article_id": ARTICLE,
+        "image": (io.BytesIO(picture.getvalue()), "router.png", "image/png")})
+    assert stored.status_code == 201
+    markdown = stored.get_json()["markdown"]
+    editor = client.get(f"/expert/articles/{ARTICLE}/edit").get_data(as_text=True)
+    body = read_form(editor).fields["body"] + "\n\n" + markdown
+    assert submit(client, f"/expert/articles/{ARTICLE}/edit", "publish",
+                  body=body).status_code == 303
+    image = stored.get_json()["src"].split("/", 1)[1]
+    files = git(remote, "ls-tree", "-r", "--name-only", "main").split()
+    assert f"internet/nastrojka-wi-fi.assets/{image}" in files
+    assert markdown.split("(")[1].rstrip(")") in remote_file(remote, f"{ARTICLE}.md")

@@ -41,6 +41,7 @@ from ..models import ArticleRevision
 from ..models import StaffUser
 from ..search import SearchIndex
 from ..text import comma_list
+from . import images
 from . import publishing
 from .lock import editor_lock
 from .render import RenderTimeout
@@ -243,6 +244,9 @@ def save(index: SearchIndex, article_id: str, text: str, *, base: str | None,
         db.session.commit()
         _apply(index, row, article)
         paths = [f"{target}.md"] + ([f"{article_id}.md"] if target != article_id else [])
+        # The article's images go with it, so that every clone of a shared folder has them.
+        paths += [f"{i}{images.ASSETS_SUFFIX}" for i in dict.fromkeys([target, article_id])
+                  if images.assets_dir(index.articles_dir, i).is_dir()]
         publication.commit(paths, author, publishing.commit_message(
             target, status=row.status, source=source, message=message,
             renamed_from=row.renamed_from, restored=restored))
