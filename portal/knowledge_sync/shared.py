@@ -32,6 +32,7 @@ from sqlalchemy import select
 
 from .. import articles as articles_mod
 from ..articles import ArticleError
+from ..authoring import images
 from ..authoring import publishing
 from ..authoring import store
 from ..extensions import db
@@ -257,6 +258,8 @@ class SharedFolder:
             return
         rest: list[str] = []
         for path in dirty:
+            if _is_image(path):
+                continue  # an image waits for its article's save, which commits it with it
             row = _revision_of(self.root, path) if _is_article(path) else None
             if row is None:
                 rest.append(path)
@@ -281,6 +284,11 @@ class _Publication:
 
     def commit(self, paths: Sequence[str], author: StaffUser | None, message: str) -> None:
         self.folder.commit_locked(self.index, paths, author, message)
+
+
+def _is_image(path: str) -> bool:
+    """A file in an article's images folder (see `authoring.images`)."""
+    return any(part.endswith(images.ASSETS_SUFFIX) for part in path.split("/")[:-1])
 
 
 def _is_article(path: str) -> bool:
