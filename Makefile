@@ -12,7 +12,7 @@ PORT ?= 5000
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run test lint bench-relevance bench-speed bench-tracking bench-agent bench-expert bench-analytics clean
+.PHONY: setup run test lint bench-relevance bench-speed bench-tracking bench-agent bench-expert bench-analytics bench-throughput bench-startup clean
 
 setup: $(STAMP) $(MO)
 
@@ -66,6 +66,9 @@ bench-expert: setup
 
 bench-analytics: setup
 	$(BIN)/python benchmarks/analytics.py
+
+bench-throughput: setup
+	$(BIN)/python benchmarks/throughput.py
 
 clean:
 	rm -rf $(VENV) index/_* index/*.toc index/*.seg index/*.pst instance
