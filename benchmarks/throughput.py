@@ -243,7 +243,10 @@ class Load:
 
 
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if found is None:
+        raise ValueError(f"not a wrk time: {value!r}")
+    number, unit = found.groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
@@ -259,8 +262,8 @@ def run_wrk(port: int, script: Path, seconds: int, threads: int, connections: in
     total = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
     load.requests = int(total.group(1))
     load.seconds = _ms(total.group(2) + total.group(3)) / 1000
-    load.p50_ms = _ms(re.search(r"50%\s+(\S+)", out).group(1))
-    load.p99_ms = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    load.p50_ms = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))
+    load.p99_ms = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
                         out)
