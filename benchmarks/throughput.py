@@ -215,6 +215,16 @@ def get(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes, 
         connection.close()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def memory_mb(pids: list[int]) -> list[tuple[float, float]]:
     """(RSS, peak RSS) in MB of each process."""
     found = []
@@ -235,6 +245,8 @@ class Load:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     errors: int = 0
+    #: CPU the server's workers spent per request (robust to other load on the machine).
+    cpu_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -441,9 +453,13 @@ def main() -> None:
                 runner.load(port, path, args.warmup)
                 wait_for_writer(database, quiet=1.0)
                 before = count_events(database)
+                workers = server.workers()
+                cpu = cpu_seconds(workers)
                 results[target] = runner.load(port, path, args.seconds)
-                memory[target] = memory_mb(server.workers())
+                memory[target] = memory_mb(workers)
                 after, drained = wait_for_writer(database)
+                results[target].cpu_ms = (cpu_seconds(workers) - cpu) * 1000 / max(
+                    1, results[target].requests)
                 events[target] = (after - before, results[target].seconds, drained)
                 print(f"  {target}: {results[target].per_second:,.0f} requests/s", flush=True)
         finally:
@@ -459,8 +475,12 @@ def main() -> None:
         try:
             hello.start("/")
             runner.load(hello_port, TARGETS["page"], args.warmup)
+            workers = hello.workers()
+            cpu = cpu_seconds(workers)
             results["hello"] = runner.load(hello_port, TARGETS["page"], args.seconds)
-            memory["hello"] = memory_mb(hello.workers())
+            results["hello"].cpu_ms = (cpu_seconds(workers) - cpu) * 1000 / max(
+                1, results["hello"].requests)
+            memory["hello"] = memory_mb(workers)
         finally:
             hello.stop()
         print_report(results, memory, events, dropped)
@@ -471,13 +491,14 @@ def print_report(results: dict[str, Load], memory: dict, events: dict, dropped: 
     names = {"page": "GET /search (results page)", "api": "GET /api/v1/search",
              "hello": "Flask hello, same gunicorn"}
     print()
-    print("| target | requests/s | share of hello | p50 ms | p99 ms | errors | RSS per worker "
-          "MB (peak) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| target | requests/s | share of hello | p50 ms | p99 ms | errors | worker CPU ms "
+          "per request | RSS per worker MB (peak) |")
+    print("|---|---|---|---|---|---|---|---|")
     for target, load in results.items():
         rss = ", ".join(f"{now:.0f} ({peak:.0f})" for now, peak in memory.get(target, []))
         print(f"| {names[target]} | {load.per_second:,.0f} | {load.per_second / ceiling:.2f} | "
-              f"{load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.errors} | {rss} |")
+              f"{load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.errors} | {load.cpu_ms:.2f} | "
+              f"{rss} |")
     for target, (stored, seconds, drained) in events.items():
         print(f"tracking, {names[target]}: {stored:,} events stored during the run, "
               f"{stored / seconds:,.0f}/s; the writers were done {drained:.1f} s after the "
