@@ -25,20 +25,16 @@ $(STAMP): pyproject.toml
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
+# `serve --prepare` migrates the database, checks the articles and indexes what changed
+# (nothing, when the folder is as it was) in the serving process itself: one start-up.
 run: setup
-	$(BIN)/portal db upgrade
-	$(BIN)/portal articles check || echo "Some articles have problems (listed above); they are skipped."
-	$(BIN)/portal index build
-	@test -n "$$($(BIN)/portal users list 2>/dev/null)" || { \
-		echo "No staff accounts yet. Create the first administrator, then log in at http://$(HOST):$(PORT)/login:"; \
-		echo "  $(BIN)/portal users create --role admin --email you@example.com"; }
 	@echo "Serving the help center on http://$(HOST):$(PORT)/"
 	PORTAL_SITE_NAME="$${PORTAL_SITE_NAME:-Вектор}" \
 	PORTAL_SUPPORT_PHONE="$${PORTAL_SUPPORT_PHONE:-8 800 000-00-00}" \
 	PORTAL_SUPPORT_EMAIL="$${PORTAL_SUPPORT_EMAIL:-support@vektor.example}" \
 	PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}" \
 	PORTAL_TRUSTED_HOSTS="$${PORTAL_TRUSTED_HOSTS:-localhost,127.0.0.1}" \
-	$(BIN)/portal serve --bind $(HOST):$(PORT)
+	$(BIN)/portal serve --prepare --bind $(HOST):$(PORT)
 
 # The suite runs on every CPU (pytest-xdist) and ends with its ten slowest tests;
 # `pytest tests/test_x.py` runs one file alone.
@@ -69,6 +65,9 @@ bench-analytics: setup
 
 bench-throughput: setup
 	$(BIN)/python benchmarks/throughput.py
+
+bench-startup: setup
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) index/_* index/*.toc index/*.seg index/*.pst instance
