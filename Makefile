@@ -12,7 +12,7 @@ PORT ?= 5000
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup run test lint bench-relevance bench-speed bench-tracking bench-agent bench-expert bench-analytics clean
+.PHONY: setup run test lint bench-relevance bench-speed bench-tracking bench-agent bench-expert bench-analytics bench-throughput bench-startup clean
 
 setup: $(STAMP) $(MO)
 
@@ -25,23 +25,19 @@ $(STAMP): pyproject.toml
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
+# `serve --prepare` migrates the database, checks the articles and indexes what changed
+# (nothing, when the folder is as it was) in the serving process itself: one start-up.
 run: setup
-	@echo "== Setting up 1/3: the database"
-	$(BIN)/portal db upgrade
-	@echo "== Setting up 2/3: checking the articles"
-	$(BIN)/portal articles check || echo "Some articles have problems (listed above); they are skipped."
-	@echo "== Setting up 3/3: the search index and the articles' history"
-	$(BIN)/portal index build
 	@test -n "$$($(BIN)/portal users list 2>/dev/null)" || { \
 		echo "No staff accounts yet. Create the first administrator, then log in at http://$(HOST):$(PORT)/login:"; \
 		echo "  $(BIN)/portal users create --role admin --email you@example.com"; }
-	@echo "== Serving the help center on http://$(HOST):$(PORT)/"
+	@echo "== Setting up (database, articles, search index), then serving the help center on http://$(HOST):$(PORT)/"
 	PORTAL_SITE_NAME="$${PORTAL_SITE_NAME:-Вектор}" \
 	PORTAL_SUPPORT_PHONE="$${PORTAL_SUPPORT_PHONE:-8 800 000-00-00}" \
 	PORTAL_SUPPORT_EMAIL="$${PORTAL_SUPPORT_EMAIL:-support@vektor.example}" \
 	PORTAL_BASE_URL="$${PORTAL_BASE_URL:-http://$(HOST):$(PORT)}" \
 	PORTAL_TRUSTED_HOSTS="$${PORTAL_TRUSTED_HOSTS:-localhost,127.0.0.1}" \
-	$(BIN)/portal serve --bind $(HOST):$(PORT)
+	$(BIN)/portal serve --prepare --bind $(HOST):$(PORT)
 
 # The suite runs on every CPU (pytest-xdist) and ends with its ten slowest tests;
 # `pytest tests/test_x.py` runs one file alone.
@@ -69,6 +65,12 @@ bench-expert: setup
 
 bench-analytics: setup
 	$(BIN)/python benchmarks/analytics.py
+
+bench-throughput: setup
+	$(BIN)/python benchmarks/throughput.py
+
+bench-startup: setup
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) index/_* index/*.toc index/*.seg index/*.pst instance

@@ -23,11 +23,16 @@ from . import outbox
 from . import staff
 from . import tracking
 from .authoring import store as authoring_store
+from .authoring import unchanged
 from .extensions import db
 from .spreadsheet import write_csv
 from .web import server
 from .web.knowledge import current_index
 from .web.server import ServerOptions
+
+#: In the index folder (derived data): the folder's fingerprint and problems at the last
+#: `articles check`.
+CHECK_RECORD = ".articles-check.json"
 
 
 @click.command("serve")
@@ -58,11 +63,16 @@ from .web.server import ServerOptions
               default=ServerOptions.log_level, show_default=True)
 @click.option("--pid", "pid_file", type=click.Path(dir_okay=False),
               help="Write the main process id here (for 'kill -HUP' restarts).")
+@click.option("--prepare", is_flag=True,
+              help="First bring the database to the current schema, check the articles and "
+                   "index what changed (what 'make run' does), in this one process.")
 @with_appcontext
-def serve_command(**options) -> None:
+def serve_command(prepare: bool, **options) -> None:
     """Serve the portal with gunicorn, the production server (HUP: graceful restart)."""
     from . import create_app
 
+    if prepare:
+        _prepare()
     behind = _schema_behind()
     if behind:
         raise click.ClickException(f"the database is {behind}: run 'portal db upgrade' first")
@@ -87,6 +97,11 @@ def index_group() -> None:
 @with_appcontext
 def index_build(clean: bool) -> None:
     """Index new and changed articles (all of them with --clean)."""
+    build_index(clean)
+
+
+def build_index(clean: bool = False) -> None:
+    """Finish interrupted saves, index what changed and record it in the history."""
     index = current_index()
     root = Path(current_app.config["ARTICLES_DIR"])
     history = _has_revisions_table()
@@ -95,6 +110,13 @@ def index_build(clean: bool) -> None:
         if recovery.finished or recovery.abandoned:
             click.echo(f"Interrupted saves: {len(recovery.finished)} finished, "
                        f"{len(recovery.abandoned)} dropped.")
+        kept = None if clean else unchanged.last_build(index)
+        if kept is not None:
+            for problem in kept:
+                click.echo(f"skipped: {problem}", err=True)
+            click.echo("Index: nothing changed in the articles folder since the last build.")
+            return
+    fingerprint = articles_mod.folder_fingerprint(root) if root.is_dir() else ""
     total = sum(1 for _ in articles_mod.iter_article_files(root)) if root.is_dir() else 0
     with click.progressbar(length=total, label="Indexing", file=sys.stderr,
                            show_pos=True) as bar:
@@ -109,6 +131,8 @@ def index_build(clean: bool) -> None:
                        "import (their first revisions).")
         else:
             click.echo(f"Revisions of changes outside the portal: {synced.summary()}.")
+        if fingerprint:
+            unchanged.remember_build(index, fingerprint, [str(p) for p in report.problems])
     else:
         click.echo("Revisions not recorded: the database has no tables yet "
                    "(run 'portal db upgrade').", err=True)
@@ -144,14 +168,37 @@ def articles_group() -> None:
 @with_appcontext
 def articles_check() -> None:
     """List every problem in the articles as path:line: message; exit 1 if there are any."""
+    if check_articles():
+        sys.exit(1)
+
+
+def check_articles() -> int:
+    """Print every problem in the articles and how many files were checked; the count."""
     root = Path(current_app.config["ARTICLES_DIR"])
-    problems = articles_mod.check(root, current_app.config["DEFAULT_LANGUAGE"])
+    # Nothing changed since the last check (names, sizes, times): its problems, unread.
+    problems = articles_mod.check_unless_unchanged(
+        root, Path(current_app.config["INDEX_DIR"]) / CHECK_RECORD,
+        current_app.config["DEFAULT_LANGUAGE"])
     for problem in problems:
         click.echo(str(problem))
     count = sum(1 for _ in articles_mod.iter_article_files(root)) if root.is_dir() else 0
     click.echo(f"{count} files checked, {len(problems)} problems.", err=True)
-    if problems:
-        sys.exit(1)
+    return len(problems)
+
+
+def _prepare() -> None:
+    """`portal db upgrade`, `articles check`, `index build` and the note about the first
+    staff account, as `make run` runs them before serving, without a process each."""
+    from flask_migrate import upgrade
+
+    if _schema_behind():
+        upgrade()
+    if check_articles():
+        click.echo("Some articles have problems (listed above); they are skipped.", err=True)
+    build_index()
+    if not staff.list_users():
+        click.echo("No staff accounts yet. Create the first administrator, then log in at "
+                   "/login:\n  portal users create --role admin --email you@example.com")
 
 
 @articles_group.command("import")

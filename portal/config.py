@@ -29,6 +29,8 @@ class Defaults:
     SUPPORT_EMAIL = ""
     SUPPORT_CONTACT = ""
     RESULTS_PER_PAGE = 10
+    #: Search results each server process keeps for its current index generation (0: none).
+    SEARCH_CACHE_SIZE = 1000
     #: How often (seconds) a process looks for a newer index generation.
     INDEX_REFRESH_SECONDS = 0.2
     #: Build the search index at start-up when it is missing.

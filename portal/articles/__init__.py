@@ -17,11 +17,13 @@ from .files import article_id
 from .files import compose_file
 from .files import content_hash
 from .files import file_digest
+from .files import folder_fingerprint
 from .files import iter_article_files
 from .files import reading
 from .files import sync_folder
 from .files import write_file_atomic
 from .folder import check
+from .folder import check_unless_unchanged
 from .meta import KNOWN_KEYS
 from .meta import MAX_NUMBER_CHARS
 from .meta import MAX_REVIEW_DAYS
@@ -76,7 +78,8 @@ __all__ = [
     "RELATIONS_FILE", "RENDER_VERSION", "STATUSES", "SYNONYMS_FILE", "URL_SCHEMES", "Article",
     "ArticleError",
     "BestBet", "Category", "FrontMatter", "Heading", "Problem", "Section", "SplitText",
-    "YamlDocument", "article_id", "blank_after_front", "check", "compose_file",
+    "YamlDocument", "article_id", "blank_after_front", "check", "check_unless_unchanged",
+    "compose_file", "folder_fingerprint",
     "content_hash", "dump_front_matter", "file_digest", "article_url", "is_public", "is_valid_id",
     "iter_article_files", "load_article", "load_best_bets", "load_category",
     "load_relations_off", "load_synonyms",

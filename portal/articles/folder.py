@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+from functools import lru_cache
 from pathlib import Path
 
+from .files import folder_fingerprint
 from .files import iter_article_files
+from .files import write_file_atomic
 from .meta import read_front_matter
 from .model import Article
 from .model import ArticleError
@@ -17,6 +23,40 @@ from .site import load_best_bets
 from .site import load_category
 from .site import load_relations_off
 from .site import load_synonyms
+
+log = logging.getLogger(__name__)
+
+
+def check_unless_unchanged(root: Path, record: Path, default_lang: str = "ru") -> list[Problem]:
+    """`check`, or the problems it found the last time when nothing under `root` has changed
+    since (same fingerprint, same checking code); `record` keeps that fingerprint and those
+    problems, so a restart with nothing changed renders no article."""
+    key = f"{folder_fingerprint(root)}:{_checker_version()}:{default_lang}"
+    try:
+        kept = json.loads(record.read_text("utf-8"))
+        if kept.get("key") == key:
+            return [Problem(path, line, message) for path, line, message in kept["problems"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        pass  # no record yet, or not one we can read: check
+    problems = check(root, default_lang)
+    if folder_fingerprint(root) == key.split(":", 1)[0]:  # nothing changed while checking
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            write_file_atomic(record, json.dumps({
+                "key": key, "problems": [[p.path, p.line, p.message] for p in problems]},
+                ensure_ascii=False))
+        except OSError as error:
+            log.warning("could not keep the result of the check: %s", error)
+    return problems
+
+
+@lru_cache(maxsize=1)
+def _checker_version() -> str:
+    """Identifies the code of this package, whose rules the check applies."""
+    digest = hashlib.sha1()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def check(root: Path, default_lang: str = "ru") -> list[Problem]:

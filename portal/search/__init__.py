@@ -1,5 +1,6 @@
 """Search: the only package that imports Whoosh. Views and commands use what is exported here."""
 
+from .cache import cached_search
 from .engine import Hit
 from .engine import Scope
 from .engine import SearchResults
@@ -28,6 +29,7 @@ __all__ = [
     "SearchIndex",
     "SearchResults",
     "all_relations",
+    "cached_search",
     "clean_query",
     "has_words",
     "normalized_form",

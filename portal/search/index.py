@@ -490,8 +490,20 @@ class SearchIndex:
         return report.problems
 
     def is_current(self) -> bool:
-        """True when the index exists and was built by this version of the search."""
-        return self.exists() and self._versions()[0].get(FORMAT_ID) == INDEX_FORMAT
+        """True when the index exists and was built by this version of the search (one term
+        lookup: every process asks at start-up)."""
+        if not self.exists():
+            return False
+        with self.searcher() as searcher:
+            return searcher.document_number(id=FORMAT_ID, digest=INDEX_FORMAT) is not None
+
+    def generation(self) -> int:
+        """The number of the index's latest commit on disk, by any process (-1: no index)."""
+        if not self.exists():
+            return -1
+        with self._lock:
+            found: int = self._index().latest_generation()
+            return found
 
     def update_article(self, article: Article) -> None:
         """Index one article (its entry and sections), replacing any earlier version."""

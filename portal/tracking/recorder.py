@@ -7,10 +7,12 @@ batch is logged and dropped. Either way no page waits for, or breaks on, trackin
 
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import threading
 import time
+import weakref
 from enum import Enum
 from typing import Final
 
@@ -49,6 +51,8 @@ class Recorder:
         self.queue: queue.Queue[Event | _Signal] = queue.Queue(maxsize=capacity)
         self.dropped = 0
         self.failed = 0
+        #: Events stored since the process started.
+        self.stored = 0
         self._pending = 0
         self._idle = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -100,6 +104,7 @@ class Recorder:
                 self._thread = threading.Thread(target=self._run, name="tracking-writer",
                                                 daemon=True)
                 self._thread.start()
+                _running.add(self)
 
     def _run(self) -> None:
         # One app context for the thread's life: one database session, whose objects stay
@@ -156,6 +161,7 @@ class Recorder:
             touch_sessions(self.memory)
             db.session.commit()
             self.memory.after_commit()
+            self.stored += len(batch)
             return
         except OperationalError:
             # The database is down or locked for too long: nothing in this batch will fit.
@@ -175,3 +181,18 @@ class Recorder:
     def _rollback(self) -> None:
         db.session.rollback()
         self.memory.forget()
+
+
+#: Recorders whose writer has run in this process, to be emptied before it exits.
+_running: weakref.WeakSet[Recorder] = weakref.WeakSet()
+
+
+@atexit.register
+def _write_before_exit() -> None:
+    """A server process that stops (a restart, TERM) first stores what is still queued:
+    the writer thread is a daemon and would otherwise die with the events it holds."""
+    for recorder in list(_running):
+        recorder.close()
+        if recorder.dropped or recorder.failed:
+            log.warning("tracking: %d events stored, %d dropped (queue full), %d failed",
+                        recorder.stored, recorder.dropped, recorder.failed)

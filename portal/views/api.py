@@ -25,7 +25,7 @@ from ..extensions import csrf
 from ..extensions import db
 from ..models import Ticket
 from ..search import Scope
-from ..search import search as run_search
+from ..search import cached_search
 from ..search import suggest as run_suggest
 from ..service_hours import calendar
 from ..tickets import work
@@ -73,9 +73,10 @@ def search():
     staff_member = api_user()
     # A staff token (an agent in an outside helpdesk) also finds internal articles.
     visibility = "staff" if staff_member is not None else "public"
-    results = run_search(current_index(), query,
-                         Scope(lang=lang, category=category, visibility=visibility),
-                         page=page, per_page=limit, allow_correction=not exact)
+    results = cached_search(current_index(), query,
+                            Scope(lang=lang, category=category, visibility=visibility),
+                            page=page, per_page=limit, allow_correction=not exact,
+                            size=current_app.config["SEARCH_CACHE_SIZE"])
     if known_visitor() and staff_member is None:
         # A widget in a customer's browser: its searches belong to the visit.
         track_search(results, lang, category, "api")

@@ -29,8 +29,8 @@ from ..extensions import csrf
 from ..extensions import db
 from ..search import ArticleInfo
 from ..search import Scope
+from ..search import cached_search
 from ..search import related
-from ..search import search as run_search
 from ..web.deployment import cookie_secure
 from ..web.i18n import LANGUAGE_COOKIE
 from ..web.knowledge import current_index
@@ -284,19 +284,21 @@ def _thanks(saved) -> str:
 def search():
     query = text_arg("q")
     lang = lang_arg()
-    category = category_arg({c["id"] for c in visible_categories(ui_lang())})
+    categories = visible_categories(ui_lang())
+    category = category_arg({c["id"] for c in categories})
     page = int_arg("page", 1, 1, 100)
     exact = request.args.get("exact") == "1"
     per_page = current_app.config["RESULTS_PER_PAGE"]
     scope = Scope(lang=lang, category=category, prefer_lang=ui_lang())
-    results = run_search(current_index(), query, scope,
-                         page=page, per_page=per_page, allow_correction=not exact)
+    results = cached_search(current_index(), query, scope, page=page, per_page=per_page,
+                            allow_correction=not exact,
+                            size=current_app.config["SEARCH_CACHE_SIZE"])
     search_uid = track_search(results, lang, category, "page")
     # Nothing found: where most customers go next, instead of a dead end.
     popular, leading = starting_points(ui_lang()) if query and not results.total else ([], [])
     return render_template("public/search.html", results=results, lang=lang,
-                           category=category, categories=visible_categories(ui_lang()),
-                           search_uid=search_uid, popular=popular, leading=leading)
+                           category=category, categories=categories, search_uid=search_uid,
+                           popular=popular, leading=leading)
 
 
 def track_search(results, lang: str | None, category: str | None, source: str) -> str | None:
