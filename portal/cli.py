@@ -499,7 +499,10 @@ def _cli_app() -> Flask:
     context = click.get_current_context(silent=True)
     info = context.find_object(ScriptInfo) if context else None
     command = info.data.get("command") if info else None
-    return create_app(None if command in SERVING_COMMANDS else {"BUILD_INDEX_ON_START": False})
+    # `serve --prepare` indexes after migrating, in its own steps.
+    preparing = command == "serve" and "--prepare" in sys.argv[1:]
+    serving = command in SERVING_COMMANDS and not preparing
+    return create_app(None if serving else {"BUILD_INDEX_ON_START": False})
 
 
 def main() -> None:

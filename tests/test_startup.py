@@ -93,7 +93,7 @@ def test_serve_prepare_migrates_indexes_and_serves_a_new_site(make_app, articles
         status, page = Browser(served.url).get("/search?q=%D0%BF%D0%B0%D1%80%D0%BE%D0%BB%D1%8C")
         assert status == 200 and "Как сбросить пароль" in page
         log = served.log
-    assert "Revisions of changes outside the portal: 6 recorded" in log
+    assert "History: 6 articles recorded as the initial import" in log
     assert "No staff accounts yet" in log
     # The next start finds nothing to do.
     with ServedPortal(config, "--prepare", "--workers", "1") as served:
