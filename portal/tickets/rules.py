@@ -104,6 +104,8 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
     ticket.answer_due_at = calendar().answer_due(now, ticket.priority)
     db.session.add(ticket)
     db.session.flush()
+    if ticket.session_id is not None:
+        tracking.reopen_visit(ticket.session_id)  # a visit judged already ends in a ticket
     ticket.number = format_number(config["TICKET_NUMBER_PREFIX"], ticket.id)
     work.start_waiting(ticket, now)
     work.record(ticket, "created", None, now, actor="customer")

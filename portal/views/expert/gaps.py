@@ -64,7 +64,8 @@ def gaps():
     now = dt.datetime.now(dt.UTC)
     index = current_index()
     found = gap_work.report(index, now - dt.timedelta(days=days), now=now,
-                            show_ignored=show_ignored)
+                            show_ignored=show_ignored,
+                            trends_for=slice((page - 1) * PER_PAGE, page * PER_PAGE))
     pages = max(1, -(-len(found) // PER_PAGE))
     shown = found[(page - 1) * PER_PAGE:page * PER_PAGE]
     worked = gap_work.worked(index, now - dt.timedelta(days=90), dt.timedelta(days=days), now)
