@@ -27,6 +27,7 @@ from ..models import StaffUser
 from ..models import Ticket
 from ..search import ArticleInfo
 from ..search import SearchIndex
+from ..search import informative_words
 from ..service_hours import calendar
 from ..tracking import rollups
 from ..tracking import verdicts
@@ -165,11 +166,12 @@ def use_rollups(from_raw: bool = False) -> bool:
 
 def report(index: SearchIndex, since: dt.datetime, until: dt.datetime | None = None,
            now: dt.datetime | None = None, show_ignored: bool = False,
-           trends_for: slice | None = None, from_raw: bool = False) -> list[GapView]:
+           trends_for: Callable[[list[GapView]], list[GapView]] | None = None,
+           from_raw: bool = False) -> list[GapView]:
     """The gaps of [since, until), the highest impact first: failures, plus one more for
     each that ended in a ticket; with their tickets, actions and closing rates, and the
-    trends of the gaps in `trends_for` (all by default). From the rollups, or with
-    `from_raw` by judging every visit again (the same figures, slower)."""
+    trends of the gaps `trends_for` picks from the sorted list (all by default). From the
+    rollups, or with `from_raw` by judging every visit again (the same figures, slower)."""
     now = now or _now()
     until = until or now
     rolled = use_rollups(from_raw)
@@ -190,13 +192,24 @@ def report(index: SearchIndex, since: dt.datetime, until: dt.datetime | None = N
                                    from_raw=not rolled)
         views.append(view)
     views.sort(key=_rank)
-    chosen = views[trends_for] if trends_for is not None else views
+    chosen = trends_for(views) if trends_for is not None else views
     size = bucket_size((until - since).days or 1)
     failed_at = times([view.gap.normalized for view in chosen])
     for view in chosen:
         view.trend = _trend(failed_at.get(view.gap.normalized, []), since, until, size)
         view.direction = direction(view.trend)
     return views
+
+
+def without_words(views: list[GapView]) -> tuple[list[GapView], list[GapView]]:
+    """The gaps that ask about something, and apart those whose searches hold no word to
+    search for (signs, pasted markup, words of asking alone): no article can answer those."""
+    asking: list[GapView] = []
+    junk: list[GapView] = []
+    for view in views:
+        typed = view.gap.samples or [view.gap.label]
+        (asking if any(informative_words(q) for q in typed) else junk).append(view)
+    return asking, junk
 
 
 def _rank(view: GapView) -> tuple[int, int, float, str]:

@@ -3,6 +3,7 @@
 from .engine import Hit
 from .engine import Scope
 from .engine import SearchResults
+from .engine import informative_words
 from .engine import related
 from .engine import search
 from .engine import suggest
@@ -24,6 +25,7 @@ __all__ = [
     "SearchResults",
     "clean_query",
     "has_words",
+    "informative_words",
     "normalized_form",
     "related",
     "search",
