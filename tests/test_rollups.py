@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -290,3 +291,36 @@ def test_rollups_made_in_another_time_zone_are_not_read_until_rebuilt(make_app, 
         verdicts.rebuild(now, ZONE)
         assert verdicts.rollups_usable(ZONE)
         assert _gap_of("телепорт", now)["failures"] == 1
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_two_processes_closing_the_same_visits_count_each_search_once(make_app, articles_dir,
+                                                                       database):
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        generate_month(5, now, visits=400)
+        searches = db.session.scalar(select(func.count()).select_from(SearchEvent).join(
+            SearchSession).where(SearchSession.last_seen_at < now - dt.timedelta(minutes=32)))
+    errors = []
+
+    def close() -> None:
+        with app.app_context():
+            try:
+                verdicts.close_visits(now, ZONE)
+            except Exception as error:  # SQLite may refuse the later writer: it tries again
+                db.session.rollback()
+                errors.append(error)
+                verdicts.close_visits(now, ZONE)
+            finally:
+                db.session.remove()
+
+    workers = [threading.Thread(target=close) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchVerdict)) == searches
+        assert db.session.scalar(select(func.sum(GapDay.searches))) == searches
+        assert_same_report(current_index(), now - dt.timedelta(days=30), now, now)

@@ -115,9 +115,10 @@ def _deltas(rows: Iterable[Any]) -> tuple[dict[tuple[dt.date, str], _Delta],
 
 
 def _upsert(model: Any) -> Any:
-    """INSERT ... ON CONFLICT for this database (SQLite and PostgreSQL both have it)."""
+    """INSERT ... ON CONFLICT for this database (SQLite and PostgreSQL both have it), on
+    the table (the ORM's bulk path would send it row by row)."""
     dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
 
 
 def _earliest(a: Any, b: Any) -> Any:
@@ -233,7 +234,7 @@ def close_visits(now: dt.datetime, zone: dt.tzinfo, limit: int | None = None) ->
                              "normalized": search.normalized, "query": search.query,
                              "failure": verdict.failure, "outcome": verdict.outcome})
         if rows:
-            db.session.execute(insert(SearchVerdict), rows)
+            db.session.execute(insert(SearchVerdict.__table__), rows)
             _add(*_deltas(_Row(r) for r in rows))
         db.session.execute(update(SearchSession).where(SearchSession.id.in_(ids))
                            .values(judged_at=now))
