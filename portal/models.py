@@ -508,8 +508,9 @@ class GapDay(db.Model):
 
     __tablename__ = "gap_day"
 
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    # The form first: the report adds up each form's days in the key's order.
     normalized: Mapped[str] = mapped_column(String(400), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     searches: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     no_results: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -531,9 +532,9 @@ class GapDayQuery(db.Model):
 
     __tablename__ = "gap_day_query"
 
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     normalized: Mapped[str] = mapped_column(String(400), primary_key=True)
     query: Mapped[str] = mapped_column(String(400), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 

@@ -242,13 +242,13 @@ def failure_times(normalized: list[str], since: dt.datetime, until: dt.datetime,
                   still_open: list[Verdict]) -> dict[str, list[dt.datetime]]:
     """When each of these forms' searches in [since, until) failed (for their trends)."""
     times: dict[str, list[dt.datetime]] = {n: [] for n in normalized}
-    for start in range(0, len(normalized), _CHUNK):
-        for form, at in db.session.execute(
-                select(SearchVerdict.normalized, SearchVerdict.at)
-                .where(SearchVerdict.normalized.in_(normalized[start:start + _CHUNK]),
-                       SearchVerdict.at >= since, SearchVerdict.at < until,
-                       SearchVerdict.failure.is_not(None))):
-            times[form].append(at)
+    # One form at a time: with an equality, every database reads the (normalized, at)
+    # index; with IN, SQLite without statistics chose the index on `at` (30 days of rows).
+    for form in times:
+        times[form].extend(db.session.scalars(
+            select(SearchVerdict.at)
+            .where(SearchVerdict.normalized == form, SearchVerdict.at >= since,
+                   SearchVerdict.at < until, SearchVerdict.failure.is_not(None))))
     for verdict in still_open:
         if verdict.failure is not None and not verdict.pending \
                 and verdict.search.normalized in times:

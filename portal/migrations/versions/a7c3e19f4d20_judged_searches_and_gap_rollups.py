@@ -46,20 +46,21 @@ def upgrade():
     op.create_index("ix_search_verdict_outcome_at", "search_verdict", ["outcome", "at"])
     op.create_table(
         "gap_day",
-        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("normalized", sa.String(length=400), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         *[sa.Column(name, sa.Integer(), nullable=False) for name in _COUNTS],
         sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("day", "normalized", name=op.f("pk_gap_day")),
+        sa.PrimaryKeyConstraint("normalized", "day", name=op.f("pk_gap_day")),
     )
     op.create_table(
         "gap_day_query",
-        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("normalized", sa.String(length=400), nullable=False),
         sa.Column("query", sa.String(length=400), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("day", "normalized", "query", name=op.f("pk_gap_day_query")),
+        sa.PrimaryKeyConstraint("normalized", "query", "day",
+                                name=op.f("pk_gap_day_query")),
     )
     state = op.create_table(
         "rollup_state",
