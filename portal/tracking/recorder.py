@@ -137,7 +137,7 @@ class Recorder:
         try:
             verdicts.close_visits(dt.datetime.now(dt.UTC), calendar().zone)
         except Exception:  # another process's turn, a locked database: next time
-            db.session.rollback()
+            self._rollback()
             log.exception("could not judge the visits that ended")
 
     def _gather(self) -> list[Event] | None:
