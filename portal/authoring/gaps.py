@@ -114,6 +114,9 @@ def _trend(times: Iterable[dt.datetime], since: dt.datetime, until: dt.datetime,
     return row
 
 
+Trends = Callable[[list[str], dt.timedelta], dict[str, list[int]]]
+
+
 def direction(trend: list[int]) -> str:
     """rising, falling or steady: the second half of the period against the first."""
     half = len(trend) // 2
@@ -130,27 +133,28 @@ def _zone() -> dt.tzinfo:
 
 
 def _from_raw(since: dt.datetime, until: dt.datetime, now: dt.datetime
-              ) -> tuple[list[Gap], Callable[[list[str]], dict[str, list[dt.datetime]]]]:
+              ) -> tuple[list[Gap], Trends]:
     """The gaps from the raw events (every visit judged again: the reference the rollups
     are tested against, and the way when the rollups' time zone is not the team's)."""
     verdicts = verdicts_since(since, until, now)
 
-    def times(forms: list[str]) -> dict[str, list[dt.datetime]]:
+    def trends(forms: list[str], size: dt.timedelta) -> dict[str, list[int]]:
         wanted = set(forms)
         found: dict[str, list[dt.datetime]] = {n: [] for n in forms}
         for verdict in verdicts:
             if verdict.failure is not None and not verdict.pending \
                     and verdict.search.normalized in wanted:
                 found[verdict.search.normalized].append(verdict.search.at)
-        return found
+        return {n: _trend(times, since, until, size) for n, times in found.items()}
 
-    return group_gaps(verdicts, tickets_after(verdicts)), times
+    return group_gaps(verdicts, tickets_after(verdicts)), trends
 
 
 def _from_rollups(since: dt.datetime, until: dt.datetime, now: dt.datetime
-                  ) -> tuple[list[Gap], Callable[[list[str]], dict[str, list[dt.datetime]]]]:
+                  ) -> tuple[list[Gap], Trends]:
     found = rollups.gaps(since, until, now, _zone())
-    return found.gaps, lambda forms: rollups.failure_times(forms, since, until, found.open)
+    return found.gaps, lambda forms, size: rollups.failure_trends(forms, since, until, size,
+                                                                  found.open)
 
 
 def use_rollups(from_raw: bool = False) -> bool:
@@ -175,7 +179,7 @@ def report(index: SearchIndex, since: dt.datetime, until: dt.datetime | None = N
     now = now or _now()
     until = until or now
     rolled = use_rollups(from_raw)
-    found, times = (_from_rollups if rolled else _from_raw)(since, until, now)
+    found, trends = (_from_rollups if rolled else _from_raw)(since, until, now)
     actions = actions_by_gap([gap.normalized for gap in found])
     numbers = _ticket_numbers([t for gap in found for t in gap.ticket_ids])
     views = []
@@ -194,9 +198,9 @@ def report(index: SearchIndex, since: dt.datetime, until: dt.datetime | None = N
     views.sort(key=_rank)
     chosen = trends_for(views) if trends_for is not None else views
     size = bucket_size((until - since).days or 1)
-    failed_at = times([view.gap.normalized for view in chosen])
+    counted = trends([view.gap.normalized for view in chosen], size)
     for view in chosen:
-        view.trend = _trend(failed_at.get(view.gap.normalized, []), since, until, size)
+        view.trend = counted[view.gap.normalized]
         view.direction = direction(view.trend)
     return views
 

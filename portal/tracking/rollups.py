@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import and_
 from sqlalchemy import case
-from sqlalchemy import exists
 from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import literal_column
 from sqlalchemy import or_
 from sqlalchemy import select
 
@@ -159,12 +160,18 @@ def open_verdicts(since: dt.datetime, until: dt.datetime, now: dt.datetime,
                   normalized: str | None = None) -> list[Verdict]:
     """The verdicts, as of `now`, of the searches in [since, until) of visits not judged
     for good yet (with `normalized`, only visits that searched that)."""
-    searched = select(SearchEvent.id).where(SearchEvent.session_id == SearchSession.id,
-                                            SearchEvent.at >= since, SearchEvent.at < until)
-    if normalized is not None:
-        searched = searched.where(SearchEvent.normalized == normalized)
-    ids = db.session.scalars(select(SearchSession.id).where(
-        SearchSession.judged_at.is_(None), exists(searched)))
+    # The visits not judged are few (the last half hour's): find them first, by the index
+    # on judged_at, then those of them that searched in the period.
+    unjudged = list(db.session.scalars(select(SearchSession.id).where(
+        SearchSession.judged_at.is_(None))))
+    ids: set[int] = set()
+    for start in range(0, len(unjudged), _CHUNK):
+        searched = select(SearchEvent.session_id).distinct().where(
+            SearchEvent.session_id.in_(unjudged[start:start + _CHUNK]),
+            SearchEvent.at >= since, SearchEvent.at < until)
+        if normalized is not None:
+            searched = searched.where(SearchEvent.normalized == normalized)
+        ids.update(db.session.scalars(searched))
     found: list[Verdict] = []
     for visit in load_visits(ids):
         found.extend(v for v in judge(visit, now) if since <= v.search.at < until)
@@ -238,22 +245,40 @@ def gaps(since: dt.datetime, until: dt.datetime, now: dt.datetime, zone: dt.tzin
     return Found(found, still_open)
 
 
-def failure_times(normalized: list[str], since: dt.datetime, until: dt.datetime,
-                  still_open: list[Verdict]) -> dict[str, list[dt.datetime]]:
-    """When each of these forms' searches in [since, until) failed (for their trends)."""
-    times: dict[str, list[dt.datetime]] = {n: [] for n in normalized}
+def _bucket(column: Any, since: dt.datetime, size: dt.timedelta, buckets: int) -> Any:
+    """SQL for the bucket of `column`: a balanced tree of comparisons with the edges."""
+
+    def node(low: int, high: int) -> Any:
+        if high - low == 1:
+            return literal(low)
+        middle = (low + high) // 2
+        return case((column < since + middle * size, node(low, middle)),
+                    else_=node(middle, high))
+
+    return node(0, buckets)
+
+
+def failure_trends(normalized: list[str], since: dt.datetime, until: dt.datetime,
+                   size: dt.timedelta, still_open: list[Verdict]) -> dict[str, list[int]]:
+    """Failures of each of these forms in [since, until), per bucket of `size` from `since`
+    (the last bucket takes the rest)."""
+    buckets = max(1, -(-(until - since) // size))
+    trends: dict[str, list[int]] = {n: [0] * buckets for n in normalized}
+    bucket = _bucket(SearchVerdict.at, since, size, buckets).label("bucket")
     # One form at a time: with an equality, every database reads the (normalized, at)
     # index; with IN, SQLite without statistics chose the index on `at` (30 days of rows).
-    for form in times:
-        times[form].extend(db.session.scalars(
-            select(SearchVerdict.at)
-            .where(SearchVerdict.normalized == form, SearchVerdict.at >= since,
-                   SearchVerdict.at < until, SearchVerdict.failure.is_not(None))))
+    for form, row in trends.items():
+        for index, failures in db.session.execute(
+                select(bucket, func.count())
+                .where(SearchVerdict.normalized == form, SearchVerdict.at >= since,
+                       SearchVerdict.at < until, SearchVerdict.failure.is_not(None))
+                .group_by(literal_column("bucket"))):
+            row[int(index)] += failures
     for verdict in still_open:
-        if verdict.failure is not None and not verdict.pending \
-                and verdict.search.normalized in times:
-            times[verdict.search.normalized].append(verdict.search.at)
-    return times
+        search = verdict.search
+        if verdict.failure is not None and not verdict.pending and search.normalized in trends:
+            trends[search.normalized][min(buckets - 1, int((search.at - since) // size))] += 1
+    return trends
 
 
 def rates(normalized: str, since: dt.datetime, pivot: dt.datetime, now: dt.datetime
