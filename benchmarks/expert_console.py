@@ -2,7 +2,7 @@
 
 Run by hand (not a test): `make bench-expert` or
     .venv/bin/python benchmarks/expert_console.py [--saves 40] [--searches 30000]
-        [--corpus ../shared] [--pg URL]
+        [--corpus ../shared] [--pg URL] [--gaps-only] [--raw-requests 3]
 
 Builds the demo knowledge base in a temporary folder (with `--corpus`, the ~3,000 articles
 of the Russian corpus are imported beside it), then, as an expert (Flask's test client in
@@ -14,8 +14,10 @@ this process, the app's own time without network, unless said otherwise):
   article only), and measures how long after each publish returns the *other* process finds
   the change (it polls the search API every 5 ms);
 - asks the live preview of that server to render the article;
-- fills the database with `--searches` searches over 30 days (a third of them failing, in
-  about 600 different forms, some followed by tickets) and opens the gaps page;
+- fills the database with `--searches` searches over 30 days (a third find nothing, a
+  result of half the others is opened; about 600 different forms; COPY on PostgreSQL), opens
+  the gaps page as it was before the rollups (every visit judged on each request), counts
+  the rollups (`portal report rollup`, timed) and opens the gaps page again;
 - opens the inbox with 300 flags, 300 requests and 2,000 "no" votes.
 
 Prints p50 / p95 / max in milliseconds per step.
@@ -45,12 +47,15 @@ from sqlalchemy import insert  # noqa: E402
 from portal import staff  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.importer import import_folder  # noqa: E402
+from portal.models import ArticleEvent  # noqa: E402
 from portal.models import ArticleFlag  # noqa: E402
 from portal.models import ArticleRequest  # noqa: E402
 from portal.models import SearchEvent  # noqa: E402
 from portal.models import SearchSession  # noqa: E402
 from portal.models import Vote  # noqa: E402
 from portal.search.query import normalized_form  # noqa: E402
+from portal.service_hours import calendar  # noqa: E402
+from portal.tracking import verdicts  # noqa: E402
 from tests.editing import read_form  # noqa: E402
 from tests.processes import Browser  # noqa: E402
 from tests.processes import PortalProcess  # noqa: E402
@@ -135,35 +140,97 @@ def editor_over_http(app, saves: int) -> None:
         report("live preview (render in a child process)", previews)
 
 
+def _copy_rows(table, rows: list[dict]) -> None:
+    """Insert `rows` fast: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY {table.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
 def fill_searches(app, count: int, seed: int = 11) -> None:
-    """`count` searches over 30 days in visits of 1-4 searches; about a third find nothing."""
+    """`count` searches over 30 days in visits of 1-4 searches; about a third find nothing,
+    and a result of half the others is opened."""
     rng = random.Random(seed)
     forms = [f"{rng.choice(WORDS)} {rng.choice(VERBS)} {rng.randrange(40)}" for _ in range(600)]
+    normal = {query: normalized_form(query) for query in forms}
     now = dt.datetime.now(dt.UTC)
     with app.app_context():
-        sessions, searches, session_id, made = [], [], 0, 0
+        sessions, searches, views = [], [], []
+        session_id = made = viewed = 0
         while made < count:
             session_id += 1
-            start = now - dt.timedelta(minutes=rng.randrange(30 * 24 * 60) + 60)
+            start = now - dt.timedelta(seconds=rng.randrange(30 * 24 * 3600 - 7200) + 3600)
+            size = rng.randint(1, 4)
             sessions.append({"id": session_id, "visitor_id": f"v{session_id}",
-                             "started_at": start, "last_seen_at": start})
-            for k in range(rng.randint(1, 4)):
-                query = rng.choice(forms)
-                searches.append({
-                    "uid": secrets.token_urlsafe(12), "session_id": session_id,
-                    "at": start + dt.timedelta(seconds=20 * k), "query": query,
-                    "normalized": normalized_form(query),
-                    "results": 0 if rng.random() < 0.33 else rng.randint(1, 30),
-                    "latency_ms": 5.0, "source": "page", "replaced": 0})
+                             "started_at": start,
+                             "last_seen_at": start + dt.timedelta(seconds=20 * size)})
+            for k in range(size):
                 made += 1
-            if len(searches) > 5000:
-                db.session.execute(insert(SearchSession), sessions)
-                db.session.execute(insert(SearchEvent), searches)
-                sessions, searches = [], []
-        if searches:
-            db.session.execute(insert(SearchSession), sessions)
-            db.session.execute(insert(SearchEvent), searches)
+                query = rng.choice(forms)
+                results = 0 if rng.random() < 0.33 else rng.randint(1, 30)
+                at = start + dt.timedelta(seconds=20 * k)
+                searches.append({
+                    "id": made, "uid": f"s{made}", "session_id": session_id, "at": at,
+                    "query": query, "normalized": normal[query], "results": results,
+                    "partial": False, "latency_ms": 5.0, "source": "page", "replaced": 0})
+                if results and rng.random() < 0.5:
+                    viewed += 1
+                    views.append({"id": viewed, "uid": f"e{viewed}",
+                                  "session_id": session_id, "at": at + dt.timedelta(seconds=5),
+                                  "kind": "view", "article_id": ARTICLE, "search_id": made,
+                                  "rank": 1, "via": "search"})
+            if len(searches) > 20_000:
+                _copy_rows(SearchSession, sessions)
+                _copy_rows(SearchEvent, searches)
+                _copy_rows(ArticleEvent, views)
+                sessions, searches, views = [], [], []
+        _copy_rows(SearchSession, sessions)
+        _copy_rows(SearchEvent, searches)
+        _copy_rows(ArticleEvent, views)
         db.session.commit()
+        analyze()
+
+
+def analyze() -> None:
+    """Fresh planner statistics on PostgreSQL, as autovacuum would make soon after."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                "ANALYZE")
+
+
+def rollup(app) -> float:
+    """Judge every visit and count the rollups (`portal report rollup`); seconds taken."""
+    with app.app_context():
+        started = time.perf_counter()
+        verdicts.rebuild(dt.datetime.now(dt.UTC), calendar().zone)
+        spent = time.perf_counter() - started
+        analyze()
+    return spent
+
+
+def gaps_at_scale(app, client, searches: int, raw_requests: int) -> None:
+    """The gaps page over `searches` searches: judged from raw events on each request (as
+    before the rollups), then from the rollups."""
+    started = time.perf_counter()
+    fill_searches(app, searches)
+    print(f"({searches} searches stored in {time.perf_counter() - started:.1f} s)")
+    if raw_requests:
+        report(f"gaps page, 30 days, nothing rolled up ({searches} searches)",
+               timed(client, "/expert/gaps?days=30", raw_requests))
+    print(f"(rollup of every visit: {rollup(app):.1f} s)")
+    timed(client, "/expert/gaps?days=30", 1)  # warm
+    report(f"gaps page, 30 days, from the rollups ({searches} searches)",
+           timed(client, "/expert/gaps?days=30", 20))
+    report("gaps page, 30 days, page 3", timed(client, "/expert/gaps?days=30&page=3", 10))
 
 
 def fill_inbox(app, seed: int = 5) -> None:
@@ -195,6 +262,11 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=30_000)
     parser.add_argument("--corpus", type=Path, help="../shared: import the Russian corpus too")
     parser.add_argument("--pg", help="a PostgreSQL URL (its tables are dropped first)")
+    parser.add_argument("--gaps-only", action="store_true",
+                        help="only the gaps page (no editor, inbox or article pages)")
+    parser.add_argument("--raw-requests", type=int, default=3,
+                        help="requests of the gaps page before the rollup (each judges "
+                             "every visit again; 0 to skip)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
@@ -208,14 +280,14 @@ def main() -> None:
         count = len(app.extensions["search_index"].catalog())
         print(f"{count} articles, {'PostgreSQL' if args.pg else 'SQLite'}")
         print("| step | p50 ms | p95 ms | max ms |\n|---|---|---|---|")
-        editor_over_http(app, args.saves)
         client = app.test_client()
         log_in(client)
-        started = time.perf_counter()
-        fill_searches(app, args.searches)
-        print(f"({args.searches} searches stored in {time.perf_counter() - started:.1f} s)")
-        report(f"gaps page, 30 days ({args.searches} searches)",
-               timed(client, "/expert/gaps?days=30", 10))
+        if args.gaps_only:
+            gaps_at_scale(app, client, args.searches, args.raw_requests)
+            app.extensions["tracking"].close()
+            return
+        editor_over_http(app, args.saves)
+        gaps_at_scale(app, client, args.searches, args.raw_requests)
         fill_inbox(app)
         report("inbox, everything (2,600 items)", timed(client, "/expert/inbox?view=all", 10))
         report("articles list", timed(client, "/expert/", 20))

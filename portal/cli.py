@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,7 +17,9 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import ScriptInfo
 from flask.cli import with_appcontext
+from sqlalchemy import func
 from sqlalchemy import inspect
+from sqlalchemy import select
 
 from . import articles as articles_mod
 from . import outbox
@@ -25,6 +28,8 @@ from . import tracking
 from .authoring import store as authoring_store
 from .authoring import unchanged
 from .extensions import db
+from .models import SearchSession
+from .service_hours import calendar
 from .spreadsheet import write_csv
 from .web import server
 from .web.knowledge import current_index
@@ -286,11 +291,15 @@ def report_group() -> None:
               help="Show at most this many gaps.")
 @click.option("--csv", "as_csv", is_flag=True, help="Write CSV (all columns) instead of a table.")
 @click.option("--json", "as_json", is_flag=True, help="Write JSON, as the API returns it.")
+@click.option("--from-raw", is_flag=True,
+              help="Judge every search again from the raw events instead of reading the "
+                   "rollups (slower; the figures are the same).")
 @with_appcontext
-def report_gaps(days: int, limit: int, as_csv: bool, as_json: bool) -> None:
+def report_gaps(days: int, limit: int, as_csv: bool, as_json: bool, from_raw: bool) -> None:
     """Failed searches grouped by what they asked, the most failures first."""
     now = dt.datetime.now(dt.UTC)
-    found = tracking.gaps(now - dt.timedelta(days=days), now=now, limit=limit)
+    found = tracking.gaps(now - dt.timedelta(days=days), now=now, limit=limit,
+                          from_raw=from_raw)
     if as_json:
         click.echo(json.dumps({"since_days": days, "gaps": [g.as_dict() for g in found]},
                               ensure_ascii=False, indent=2))
@@ -302,6 +311,26 @@ def report_gaps(days: int, limit: int, as_csv: bool, as_json: bool) -> None:
             click.echo(f"{gap.failures:>5} of {gap.searches:<5} {gap.failure_rate:>4.0%}  "
                        f"{gap.label[:50]:<50}  {outcomes}")
     click.echo(f"{len(found)} gaps in the last {days} days.", err=True)
+
+
+@report_group.command("rollup")
+@click.option("--only-ended", is_flag=True,
+              help="Only judge the visits that ended since the last run (for cron), instead "
+                   "of counting every rollup again.")
+@with_appcontext
+def report_rollup(only_ended: bool) -> None:
+    """Judge each search of the visits that ended and count the daily rollups the gaps
+    report reads; without --only-ended, everything is counted again from the events."""
+    now, zone = dt.datetime.now(dt.UTC), calendar().zone
+    started = time.perf_counter()
+    if only_ended:
+        closed = tracking.verdicts.close_visits(now, zone)
+    else:
+        visits = db.session.scalar(select(func.count()).select_from(SearchSession)) or 0
+        with click.progressbar(length=visits, label="Visits judged", show_pos=True) as bar:
+            closed = tracking.verdicts.rebuild(now, zone, progress=bar.update)
+    click.echo(f"Rollups: {closed} visits judged in {time.perf_counter() - started:.1f} s "
+               f"(days in {tracking.verdicts.zone_name(zone)}).")
 
 
 @report_group.command("deflections")

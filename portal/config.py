@@ -164,6 +164,8 @@ class Defaults:
     TRACKING_QUEUE_SIZE = 10_000
     #: The tracking writer collects events this long, then stores them in one transaction.
     TRACKING_GATHER_SECONDS = 0.5
+    #: How often each process's tracking writer judges the visits that ended (0: never).
+    TRACKING_CLOSE_SECONDS = 60
 
 
 def database_url(instance_path: str) -> str:

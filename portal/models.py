@@ -10,6 +10,7 @@ from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import Float
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Text
@@ -89,6 +90,11 @@ class SearchSession(db.Model):
     #: The first page of the visit and where the visitor came from (another site, a mail).
     entry_page: Mapped[str | None] = mapped_column(String(500))
     referrer: Mapped[str | None] = mapped_column(String(500))
+    #: When the visit's searches were judged for good (None while it may still change).
+    judged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_search_session_judged_at_last_seen_at", "judged_at",
+                            "last_seen_at"),)
 
 
 class SearchEvent(db.Model):
@@ -476,3 +482,70 @@ class GapAction(db.Model):
     undone_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     staff: Mapped[StaffUser | None] = relationship()
+
+
+class SearchVerdict(db.Model):
+    """How one search of a closed visit went, judged once (`portal.tracking.verdicts`):
+    its failure kind (None: it helped) and what the visitor finally did."""
+
+    __tablename__ = "search_verdict"
+    __table_args__ = (Index("ix_search_verdict_normalized_at", "normalized", "at"),
+                      Index("ix_search_verdict_outcome_at", "outcome", "at"))
+
+    search_id: Mapped[int] = mapped_column(
+        ForeignKey("search_event.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("search_session.id", ondelete="CASCADE"), nullable=False, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+    #: The support team's local day of `at` (the day of its rollup row).
+    day: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    normalized: Mapped[str] = mapped_column(String(400), nullable=False)
+    query: Mapped[str] = mapped_column(String(400), nullable=False)
+    failure: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class GapDay(db.Model):
+    """The judged searches of one normalized form on one local day of the team, counted:
+    the rollup the gaps report adds up."""
+
+    __tablename__ = "gap_day"
+
+    # The form first: the report adds up each form's days in the key's order.
+    normalized: Mapped[str] = mapped_column(String(400), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    searches: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    no_results: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    partial: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    not_opened: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    voted_no: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    ticket: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: Outcomes of the failures: a ticket, something found later, the visitor left.
+    out_ticket: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    out_found_later: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    out_left: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    first_failed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_failed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class GapDayQuery(db.Model):
+    """How often each typed query of a normalized form failed on one local day (the gap's
+    sample queries)."""
+
+    __tablename__ = "gap_day_query"
+
+    normalized: Mapped[str] = mapped_column(String(400), primary_key=True)
+    query: Mapped[str] = mapped_column(String(400), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class RollupState(db.Model):
+    """Facts about the rollups: `zone`, the time zone their days are in; the `lock` row,
+    which every writer of rollups updates first, so that they take turns."""
+
+    __tablename__ = "rollup_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), nullable=False, default="")

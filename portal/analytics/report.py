@@ -58,6 +58,11 @@ class Counts:
     def compliance(self) -> float | None:
         return _share(self.on_time, self.responses)
 
+    @property
+    def empty(self) -> bool:
+        """Nothing happened: no search, visit, ticket, vote or response."""
+        return not any(getattr(self, f.name) for f in fields(Counts))
+
     def add(self, other: Counts) -> None:
         for name in (f.name for f in fields(Counts)):
             setattr(self, name, getattr(self, name) + getattr(other, name))

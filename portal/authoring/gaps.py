@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
+from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -24,13 +27,18 @@ from ..models import StaffUser
 from ..models import Ticket
 from ..search import ArticleInfo
 from ..search import SearchIndex
+from ..search import informative_words
+from ..service_hours import calendar
+from ..tracking import rollups
+from ..tracking import verdicts
 from ..tracking.analysis import Gap
-from ..tracking.analysis import Verdict
 from ..tracking.analysis import group_gaps
 from ..tracking.analysis import tickets_after
 from ..tracking.analysis import verdicts_since
 from . import store
 from . import terms
+
+log = logging.getLogger(__name__)
 
 ANSWERS = ("article", "keywords", "best_bet")
 KINDS = ANSWERS + ("ignored",)
@@ -97,16 +105,16 @@ def bucket_size(days: int) -> dt.timedelta:
     return dt.timedelta(days=1 if days <= 31 else 7)
 
 
-def _trend(verdicts: list[Verdict], since: dt.datetime, until: dt.datetime,
-           size: dt.timedelta) -> dict[str, list[int]]:
+def _trend(times: Iterable[dt.datetime], since: dt.datetime, until: dt.datetime,
+           size: dt.timedelta) -> list[int]:
     buckets = max(1, -(-(until - since) // size))
-    counts: dict[str, list[int]] = {}
-    for verdict in verdicts:
-        if verdict.failure is None or verdict.pending:
-            continue
-        row = counts.setdefault(verdict.search.normalized, [0] * buckets)
-        row[min(buckets - 1, int((verdict.search.at - since) // size))] += 1
-    return counts
+    row = [0] * buckets
+    for at in times:
+        row[min(buckets - 1, int((at - since) // size))] += 1
+    return row
+
+
+Trends = Callable[[list[str], dt.timedelta], dict[str, list[int]]]
 
 
 def direction(trend: list[int]) -> str:
@@ -120,39 +128,99 @@ def direction(trend: list[int]) -> str:
     return "steady"
 
 
+def _zone() -> dt.tzinfo:
+    return calendar().zone
+
+
+def _from_raw(since: dt.datetime, until: dt.datetime, now: dt.datetime
+              ) -> tuple[list[Gap], Trends]:
+    """The gaps from the raw events (every visit judged again: the reference the rollups
+    are tested against, and the way when the rollups' time zone is not the team's)."""
+    verdicts = verdicts_since(since, until, now)
+
+    def trends(forms: list[str], size: dt.timedelta) -> dict[str, list[int]]:
+        wanted = set(forms)
+        found: dict[str, list[dt.datetime]] = {n: [] for n in forms}
+        for verdict in verdicts:
+            if verdict.failure is not None and not verdict.pending \
+                    and verdict.search.normalized in wanted:
+                found[verdict.search.normalized].append(verdict.search.at)
+        return {n: _trend(times, since, until, size) for n, times in found.items()}
+
+    return group_gaps(verdicts, tickets_after(verdicts)), trends
+
+
+def _from_rollups(since: dt.datetime, until: dt.datetime, now: dt.datetime
+                  ) -> tuple[list[Gap], Trends]:
+    found = rollups.gaps(since, until, now, _zone())
+    return found.gaps, lambda forms, size: rollups.failure_trends(forms, since, until, size,
+                                                                  found.open)
+
+
+def use_rollups(from_raw: bool = False) -> bool:
+    """Whether the report reads the rollups (their days are the team's) or raw events."""
+    if from_raw:
+        return False
+    if verdicts.rollups_usable(_zone()):
+        return True
+    log.warning("gaps read from raw events: the rollups are in another time zone "
+                "(run 'portal report rollup')")
+    return False
+
+
 def report(index: SearchIndex, since: dt.datetime, until: dt.datetime | None = None,
-           now: dt.datetime | None = None, show_ignored: bool = False) -> list[GapView]:
+           now: dt.datetime | None = None, show_ignored: bool = False,
+           trends_for: Callable[[list[GapView]], list[GapView]] | None = None,
+           from_raw: bool = False) -> list[GapView]:
     """The gaps of [since, until), the highest impact first: failures, plus one more for
-    each that ended in a ticket; with their trends, tickets, actions and closing rates."""
+    each that ended in a ticket; with their tickets, actions and closing rates, and the
+    trends of the gaps `trends_for` picks from the sorted list (all by default). From the
+    rollups, or with `from_raw` by judging every visit again (the same figures, slower)."""
     now = now or _now()
     until = until or now
-    verdicts = verdicts_since(since, until, now)
-    found = group_gaps(verdicts, tickets_after(verdicts))
-    trends = _trend(verdicts, since, until, bucket_size((until - since).days or 1))
+    rolled = use_rollups(from_raw)
+    found, trends = (_from_rollups if rolled else _from_raw)(since, until, now)
     actions = actions_by_gap([gap.normalized for gap in found])
     numbers = _ticket_numbers([t for gap in found for t in gap.ticket_ids])
     views = []
     for gap in found:
         done = actions.get(gap.normalized, [])
         view = GapView(gap=gap, impact=gap.failures + TICKET_WEIGHT * gap.outcomes.get(
-            "ticket", 0), trend=trends.get(gap.normalized, []),
-            direction=direction(trends.get(gap.normalized, [])),
+            "ticket", 0), trend=[], direction="steady",
             tickets=[(t, numbers[t]) for t in gap.ticket_ids if t in numbers], actions=done)
         if view.ignored and not show_ignored:
             continue
         answer = view.answers[-1] if view.answers else None
         if answer is not None:
-            view.closing = closing(index, gap.normalized, answer, until - since, now)
+            view.closing = closing(index, gap.normalized, answer, until - since, now,
+                                   from_raw=not rolled)
         views.append(view)
     views.sort(key=_rank)
+    chosen = trends_for(views) if trends_for is not None else views
+    size = bucket_size((until - since).days or 1)
+    counted = trends([view.gap.normalized for view in chosen], size)
+    for view in chosen:
+        view.trend = counted[view.gap.normalized]
+        view.direction = direction(view.trend)
     return views
 
 
-def _rank(view: GapView) -> tuple[int, int, float]:
+def without_words(views: list[GapView]) -> tuple[list[GapView], list[GapView]]:
+    """The gaps that ask about something, and apart those whose searches hold no word to
+    search for (signs, pasted markup, words of asking alone): no article can answer those."""
+    asking: list[GapView] = []
+    junk: list[GapView] = []
+    for view in views:
+        typed = view.gap.samples or [view.gap.label]
+        (asking if any(informative_words(q) for q in typed) else junk).append(view)
+    return asking, junk
+
+
+def _rank(view: GapView) -> tuple[int, int, float, str]:
     """The report's order: the highest impact, then the most failures, then the latest."""
     last_seen = view.gap.last_seen
     assert last_seen is not None  # group_gaps sets it on every gap it makes
-    return -view.impact, -view.gap.failures, -last_seen.timestamp()
+    return -view.impact, -view.gap.failures, -last_seen.timestamp(), view.gap.normalized
 
 
 def _ticket_numbers(ids: list[int]) -> dict[int, str | None]:
@@ -198,31 +266,36 @@ def live_since(index: SearchIndex, action: GapAction) -> dt.datetime | None:
 
 
 def closing(index: SearchIndex, normalized: str, action: GapAction, window: dt.timedelta,
-            now: dt.datetime | None = None) -> Closing:
+            now: dt.datetime | None = None, from_raw: bool = False) -> Closing:
     """The gap's failure rate in the `window` before its answer went live, and since."""
     now = now or _now()
     live = live_since(index, action)
     pivot = live or now
     before, after = Rate(), Rate()
-    for verdict in verdicts_since(pivot - window, now, now, terms=normalized.split()):
-        if verdict.pending or verdict.search.normalized != normalized:
-            continue
-        rate = before if verdict.search.at < pivot else after
-        rate.searches += 1
-        rate.failures += verdict.failure is not None
+    if use_rollups(from_raw):
+        (before.failures, before.searches), (after.failures, after.searches) = \
+            rollups.rates(normalized, pivot - window, pivot, now)
+    else:
+        for verdict in verdicts_since(pivot - window, now, now, terms=normalized.split()):
+            if verdict.pending or verdict.search.normalized != normalized:
+                continue
+            rate = before if verdict.search.at < pivot else after
+            rate.searches += 1
+            rate.failures += verdict.failure is not None
     return Closing(article_id=action.article_id or "", kind=action.kind, live_since=live,
                    before=before, after=after)
 
 
 def worked(index: SearchIndex, since: dt.datetime, window: dt.timedelta,
-           now: dt.datetime | None = None) -> list[tuple[GapAction, Closing]]:
+           now: dt.datetime | None = None,
+           from_raw: bool = False) -> list[tuple[GapAction, Closing]]:
     """Gaps answered since `since`, newest first, each with its before-and-after rates."""
     now = now or _now()
     actions = db.session.scalars(
         select(GapAction).where(GapAction.undone_at.is_(None), GapAction.kind.in_(ANSWERS),
                                 GapAction.created_at >= since)
         .order_by(GapAction.created_at.desc()).limit(100))
-    return [(a, closing(index, a.normalized, a, window, now)) for a in actions]
+    return [(a, closing(index, a.normalized, a, window, now, from_raw)) for a in actions]
 
 
 # --- actions --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from .engine import Hit
 from .engine import Scope
 from .engine import SearchResults
 from .engine import all_relations
+from .engine import informative_words
 from .engine import related
 from .engine import search
 from .engine import suggest
@@ -32,6 +33,7 @@ __all__ = [
     "cached_search",
     "clean_query",
     "has_words",
+    "informative_words",
     "normalized_form",
     "related",
     "search",

@@ -315,10 +315,25 @@ class _Ranked:
 def _informative(slot: Slot) -> bool:
     """A slot that says what the question is about, not how it is asked: not a filler word,
     nor a stop word typed in Latin letters ("chto", "ne")."""
-    typed = slot.alternatives[0].stems
+    return _informative_stems(slot.alternatives[0].stems)
+
+
+def _informative_stems(typed: tuple[str, ...] | list[str]) -> bool:
     if set(typed) <= _FILLER_STEMS:
         return False
     return not (len(typed) == 1 and _latin_stop_word(typed[0]))
+
+
+#: Markup tags pasted into the search box (their names are not what anyone asked about).
+_MARKUP_TAG = re.compile(r"<[^<>]*>")
+
+
+def informative_words(raw: str | None) -> list[str]:
+    """The stems of a query that say what it is about, as search sees them: no stop words,
+    no words of asking, no markup tags. None: nothing to search for (signs, `</div>`)."""
+    parsed = parse(_MARKUP_TAG.sub(" ", raw or ""))
+    stems = [*parsed.terms, *(t for phrase in parsed.phrase_terms for t in phrase)]
+    return [t for t in stems if _informative_stems([t])]
 
 
 @lru_cache(maxsize=10_000)

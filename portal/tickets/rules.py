@@ -120,6 +120,8 @@ def create_ticket(request: TicketRequest, *, visitor_id: str | None, lang: str,
         if key_hash and (earlier := _by_request_key(key_hash)) is not None:
             return _repeated(earlier, now)
         raise
+    if ticket.session_id is not None:
+        tracking.reopen_visit(ticket.session_id)  # a visit judged already ends in a ticket
     ticket.number = format_number(config["TICKET_NUMBER_PREFIX"], ticket.id)
     work.start_waiting(ticket, now)
     work.record(ticket, "created", None, now, actor="customer")

@@ -41,7 +41,7 @@ from ..models import ArticleEvent
 from ..models import SearchEvent
 from ..models import SearchSession
 from ..models import Ticket
-from .store import SESSION_GAP
+from .events import SESSION_GAP
 
 FAILURE_KINDS = ("no_results", "partial", "not_opened", "voted_no", "ticket")
 OUTCOMES = ("ticket", "found_later", "left", "pending")
@@ -152,7 +152,8 @@ def load_visits(session_ids: Iterable[int]) -> list[Visit]:
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         sessions = db.session.execute(select(sessions_table)
-                                      .where(sessions_table.c.id.in_(chunk)))
+                                      .where(sessions_table.c.id.in_(chunk))
+                                      .order_by(sessions_table.c.id))
         searches: dict[int, list[Row[Any]]] = {}
         for row in db.session.execute(select(searches_table)
                                       .where(searches_table.c.session_id.in_(chunk))
@@ -251,9 +252,10 @@ class Gap:
         }
 
 
-def _most_failed_first(gap: Gap) -> tuple[int, float, float]:
+def most_failed_first(gap: Gap) -> tuple[int, float, float, str]:
+    """The report's order: the most failures, the highest rate, the latest, then by name."""
     assert gap.last_seen is not None  # a gap has a failure, which sets it
-    return (-gap.failures, -gap.failure_rate, -gap.last_seen.timestamp())
+    return (-gap.failures, -gap.failure_rate, -gap.last_seen.timestamp(), gap.normalized)
 
 
 def group_gaps(verdicts: Iterable[Verdict], tickets_by_session: Mapping[int, list[int]]
@@ -286,7 +288,7 @@ def group_gaps(verdicts: Iterable[Verdict], tickets_by_session: Mapping[int, lis
         counts = typed[gap.normalized]
         gap.samples = [q for q, _n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
         gap.samples = gap.samples[:samples]
-    found.sort(key=_most_failed_first)
+    found.sort(key=most_failed_first)
     return found
 
 

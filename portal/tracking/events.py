@@ -22,6 +22,8 @@ VIAS = ("direct", "search", "suggest", "related", "ticket_form", "agent_link")
 SOURCES = ("page", "api", "ticket_form")
 MAX_QUERY = 200
 MAX_PAGE = 500
+#: A visit ends after this long without any event; the next event starts a new session.
+SESSION_GAP = dt.timedelta(minutes=30)
 #: The longest time on one page we believe (a tab left open over a weekend is not reading).
 MAX_DWELL_MS = 4 * 3600 * 1000
 

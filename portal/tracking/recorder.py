@@ -8,6 +8,7 @@ batch is logged and dropped. Either way no page waits for, or breaks on, trackin
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import logging
 import queue
 import threading
@@ -20,6 +21,8 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
+from ..service_hours import calendar
+from . import verdicts
 from .events import Event
 from .store import Memory
 from .store import store
@@ -41,8 +44,13 @@ _STOP: Final = _Signal.STOP
 class Recorder:
     """The process's event queue and its writer thread (started on the first event)."""
 
-    def __init__(self, app: Flask, capacity: int, gather_seconds: float) -> None:
+    def __init__(self, app: Flask, capacity: int, gather_seconds: float,
+                 close_seconds: float = 0) -> None:
         self.app = app
+        #: How often the writer judges the visits that ended (0: never; `portal report
+        #: rollup` or another process does it).
+        self.close_seconds = close_seconds
+        self._next_close = time.monotonic() + close_seconds
         #: How long the writer collects events before it writes them: fewer, larger
         #: transactions, and the pages it shares the process with are rarely interrupted.
         self.gather_seconds = gather_seconds
@@ -116,18 +124,35 @@ class Recorder:
                 if batch is None:
                     return
                 try:
-                    self._write(batch)
+                    if batch:
+                        self._write(batch)
                 except Exception:  # the writer must survive anything
                     log.exception("tracking writer failed on %d events", len(batch))
                 finally:
                     with self._idle:
                         self._pending -= len(batch)
                         self._idle.notify_all()
+                self._close_visits()
+
+    def _close_visits(self) -> None:
+        """Every `close_seconds`, judge the visits that ended (see `verdicts`)."""
+        if not self.close_seconds or time.monotonic() < self._next_close:
+            return
+        self._next_close = time.monotonic() + self.close_seconds
+        try:
+            verdicts.close_visits(dt.datetime.now(dt.UTC), calendar().zone)
+        except Exception:  # another process's turn, a locked database: next time
+            self._rollback()
+            log.exception("could not judge the visits that ended")
 
     def _gather(self) -> list[Event] | None:
         """The next batch: what arrives within `gather_seconds` of the first event (less
-        when someone is waiting in `flush`); None when told to stop."""
-        first = self.queue.get()
+        when someone is waiting in `flush`); empty when none came in `close_seconds`; None
+        when told to stop."""
+        try:
+            first = self.queue.get(timeout=self.close_seconds or None)
+        except queue.Empty:
+            return []  # time to close visits
         if first is _STOP:
             return None
         batch = [first]

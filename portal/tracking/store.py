@@ -24,15 +24,15 @@ from ..models import SearchEvent
 from ..models import SearchSession
 from ..models import TicketEvent
 from ..models import TicketLink
+from . import verdicts
 from .events import MAX_PAGE
+from .events import SESSION_GAP
 from .events import ArticleOpened
 from .events import ArticleRead
 from .events import ArticleVoted
 from .events import Event
 from .events import SearchMade
 
-#: A visit ends after this long without any event; the next event starts a new session.
-SESSION_GAP = dt.timedelta(minutes=30)
 #: A query that extends (or trims) the previous one this soon is the same search being typed.
 TYPING_WINDOW = dt.timedelta(seconds=5)
 #: Visitors remembered per process (the oldest are forgotten first).
@@ -103,12 +103,18 @@ def session_for(memory: Memory, event: Event) -> int:
 
 
 def touch_sessions(memory: Memory) -> None:
-    """Move each session's last activity forward (one UPDATE per session per batch)."""
+    """Move each session's last activity forward (one UPDATE per session per batch); a
+    visit already judged that an event reached late is opened again."""
+    late = []
     for session_id, at in memory.seen.items():
-        db.session.execute(update(SearchSession)
-                           .where(SearchSession.id == session_id,
-                                  SearchSession.last_seen_at < at)
-                           .values(last_seen_at=at))
+        judged = db.session.execute(update(SearchSession)
+                                    .where(SearchSession.id == session_id,
+                                           SearchSession.last_seen_at < at)
+                                    .values(last_seen_at=at)
+                                    .returning(SearchSession.judged_at)).scalar()
+        if judged is not None:
+            late.append(session_id)
+    verdicts.reopen(late)
 
 
 @singledispatch
@@ -202,12 +208,15 @@ def _(event: ArticleRead, memory: Memory) -> None:
     # Pages report the total time so far each time they are hidden: keep the largest.
     db.session.flush()  # the view may be in this very batch
     own_sessions = select(SearchSession.id).where(SearchSession.visitor_id == event.visitor_id)
-    db.session.execute(
+    changed = db.session.scalars(
         update(ArticleEvent)
         .where(ArticleEvent.uid == event.view_uid, ArticleEvent.kind == "view",
                ArticleEvent.session_id.in_(own_sessions),
                (ArticleEvent.dwell_ms.is_(None)) | (ArticleEvent.dwell_ms < event.dwell_ms))
-        .values(dwell_ms=event.dwell_ms))
+        .values(dwell_ms=event.dwell_ms).returning(ArticleEvent.session_id)).all()
+    # Time read decides whether a later search "found something": a visit judged already
+    # is judged again.
+    verdicts.reopen(changed)
     known = memory.sessions.get(event.visitor_id)
     if known is not None and event.at - known[1] <= SESSION_GAP:
         session_for(memory, event)  # reading keeps the visit open

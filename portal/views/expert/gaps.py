@@ -63,13 +63,16 @@ def gaps():
     page = int_arg("page", 1, 1, 1000)
     now = dt.datetime.now(dt.UTC)
     index = current_index()
-    found = gap_work.report(index, now - dt.timedelta(days=days), now=now,
-                            show_ignored=show_ignored)
+    shown_slice = slice((page - 1) * PER_PAGE, page * PER_PAGE)
+    found, junk = gap_work.without_words(gap_work.report(
+        index, now - dt.timedelta(days=days), now=now, show_ignored=show_ignored,
+        trends_for=lambda views: gap_work.without_words(views)[0][shown_slice]))
     pages = max(1, -(-len(found) // PER_PAGE))
-    shown = found[(page - 1) * PER_PAGE:page * PER_PAGE]
+    shown = found[shown_slice]
     worked = gap_work.worked(index, now - dt.timedelta(days=90), dt.timedelta(days=days), now)
     return render_template(
         "expert/gaps.html", gaps=shown, total=len(found), page=page, pages=pages, days=days,
+        junk=junk,
         periods=PERIODS, show_ignored=show_ignored, worked=worked,
         candidates={v.gap.normalized: _candidates(v.gap.label) for v in shown},
         catalog=index.catalog(), sparkline=sparkline,

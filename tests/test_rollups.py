@@ -1,0 +1,326 @@
+"""Each search judged once: verdicts stored when a visit closes, daily rollups, and a gaps
+report from them that equals the report judged again from raw events."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+
+from portal import tracking
+from portal.authoring import gaps as gap_work
+from portal.extensions import db
+from portal.models import ArticleEvent
+from portal.models import GapAction
+from portal.models import GapDay
+from portal.models import GapDayQuery
+from portal.models import SearchEvent
+from portal.models import SearchSession
+from portal.models import SearchVerdict
+from portal.models import Ticket
+from portal.tracking import verdicts
+from portal.tracking.events import ArticleOpened
+from portal.tracking.events import ArticleRead
+from portal.tracking.events import ArticleVoted
+from portal.tracking.events import SearchMade
+from portal.web.knowledge import current_index
+
+from .conftest import database_urls
+
+ZONE = ZoneInfo("Europe/Moscow")
+FORMS = [("роутер мигает", "роутер мига"), ("Роутер мигает!", "роутер мига"),
+         ("пароль wi-fi", "парол wi fi"), ("телепорт", "телепорт"), ("модем гудит", "модем гуд"),
+         ("?!.,;:-—()", ""), ("<b>тег</b>", "b тег b"), ("ошибка 651", "ошибк 651"),
+         ("оплата картой", "оплат карт"), ("кабель", "кабел")]
+ARTICLES = ["internet/net-interneta", "internet/nastrojka-wi-fi", "account/sbros-parolya"]
+
+
+def generate_month(seed: int, now: dt.datetime, visits: int = 900) -> None:
+    """A month of varied visits: one to five searches each, found or not, partial answers,
+    results opened and voted on (yes, no, changed), long and short reads, direct views,
+    tickets; visits crossing the team's midnight; some still open, some just ended."""
+    rng = random.Random(seed)
+    sessions, searches, events, tickets = [], [], [], []
+    search_id = event_id = 0
+    for session_id in range(1, visits + 1):
+        if session_id % 9 == 0:  # around a local midnight
+            day = (now - dt.timedelta(days=rng.randrange(1, 29))).astimezone(ZONE).date()
+            midnight = dt.datetime.combine(day, dt.time(), tzinfo=ZONE).astimezone(dt.UTC)
+            start = midnight - dt.timedelta(minutes=rng.randrange(1, 25))
+        elif session_id % 23 == 0:  # still going, or just ended (not closed yet)
+            start = now - dt.timedelta(minutes=rng.choice([3, 10, 33, 40]))
+        else:
+            start = now - dt.timedelta(minutes=rng.randrange(45, 30 * 24 * 60))
+        visitor = f"v{rng.randrange(visits // 2)}"
+        at = start
+        for _ in range(rng.choice([1, 1, 2, 3, 5])):
+            search_id += 1
+            query, normalized = rng.choice(FORMS)
+            results = 0 if rng.random() < 0.2 else rng.randrange(1, 9)
+            searches.append({"id": search_id, "uid": f"s{search_id}", "session_id": session_id,
+                             "at": at, "query": query, "normalized": normalized,
+                             "results": results, "partial": results > 0 and rng.random() < 0.2,
+                             "latency_ms": 3.0, "source": "page", "replaced": 0})
+            if results and rng.random() < 0.55:
+                event_id += 1
+                article = rng.choice(ARTICLES)
+                view_at = at + dt.timedelta(seconds=rng.randrange(2, 30))
+                events.append({"id": event_id, "uid": f"e{event_id}", "session_id": session_id,
+                               "at": view_at, "kind": "view", "article_id": article,
+                               "search_id": search_id, "rank": 1, "via": "search",
+                               "dwell_ms": rng.choice([None, 4000, 45_000])})
+                for _vote in range(rng.choice([0, 0, 1, 1, 2])):
+                    event_id += 1
+                    view_at += dt.timedelta(seconds=20)
+                    events.append({"id": event_id, "uid": f"e{event_id}",
+                                   "session_id": session_id, "at": view_at, "kind": "vote",
+                                   "article_id": article, "via": "direct",
+                                   "helpful": rng.random() < 0.5})
+            if rng.random() < 0.15:
+                event_id += 1
+                events.append({"id": event_id, "uid": f"e{event_id}", "session_id": session_id,
+                               "at": at + dt.timedelta(seconds=40), "kind": "view",
+                               "article_id": rng.choice(ARTICLES), "via": "direct",
+                               "dwell_ms": rng.choice([None, 60_000])})
+            at += dt.timedelta(minutes=rng.randrange(1, 12))
+        last_seen = min(at + dt.timedelta(minutes=1), now - dt.timedelta(minutes=1))
+        sessions.append({"id": session_id, "visitor_id": visitor, "started_at": start,
+                         "last_seen_at": max(start, last_seen)})
+        if rng.random() < 0.12:
+            number = len(tickets) + 1
+            created = min(at, now - dt.timedelta(minutes=1))
+            tickets.append({
+                "id": number, "number": f"INC-{number:06d}", "token_hash": f"t{number}",
+                "name": "Клиент", "email": "c@example.com", "subject": "Не работает",
+                "description": "Описание", "urgency": "normal", "priority": "normal",
+                "mass_incident": False, "status": "new", "line": 1, "lang": "ru",
+                "visitor_id": visitor, "session_id": session_id, "trail": "{}",
+                "created_at": created, "updated_at": created})
+    for model, rows in ((SearchSession, sessions), (SearchEvent, searches),
+                        (ArticleEvent, events), (Ticket, tickets)):
+        for start in range(0, len(rows), 500):
+            db.session.execute(insert(model), rows[start:start + 500])
+    db.session.commit()
+
+
+def comparable(views: list[gap_work.GapView]) -> list[dict]:
+    """Everything the gaps page shows of each gap, as plain data."""
+    found = []
+    for view in views:
+        data = dict(view.gap.as_dict())
+        data.update(impact=view.impact, trend=view.trend, direction=view.direction,
+                    tickets=view.tickets, actions=[a.id for a in view.actions],
+                    closing=dataclasses.asdict(view.closing) if view.closing else None)
+        found.append(data)
+    return found
+
+
+def assert_same_report(index, since, until, now) -> list[dict]:
+    raw = comparable(gap_work.report(index, since, until, now, show_ignored=True,
+                                     from_raw=True))
+    rolled = comparable(gap_work.report(index, since, until, now, show_ignored=True))
+    assert rolled == raw
+    return raw
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_the_gaps_from_the_rollups_equal_the_gaps_judged_from_raw_events(make_app,
+                                                                        articles_dir, database):
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    with app.app_context():
+        now = dt.datetime.now(dt.UTC)
+        generate_month(7, now)
+        index = current_index()
+        db.session.add(GapAction(normalized="роутер мига", kind="best_bet", query="роутер",
+                                 article_id="internet/net-interneta",
+                                 created_at=now - dt.timedelta(days=9)))
+        db.session.commit()
+        closed = verdicts.close_visits(now, ZONE)
+        still_open = db.session.scalar(select(func.count()).select_from(SearchSession)
+                                       .where(SearchSession.judged_at.is_(None)))
+        assert closed > 800 and still_open > 10  # most closed, the last half hour's not
+        periods = [(now - dt.timedelta(days=d), now) for d in (1, 7, 30, 90)]
+        periods += [(now - dt.timedelta(days=20, hours=5), now - dt.timedelta(days=3, hours=7)),
+                    (now - dt.timedelta(hours=30), now - dt.timedelta(hours=2)),
+                    (now - dt.timedelta(days=12), now + dt.timedelta(hours=1))]
+        for since, until in periods:
+            report = assert_same_report(index, since, until, now)
+        assert len(report) >= 8 and any(g["closing"] for g in report)
+        assert any(g["ticket_ids"] for g in report)
+        assert any("pending" in g["outcomes"] for g in assert_same_report(
+            index, now - dt.timedelta(days=30), now, now))
+        since = now - dt.timedelta(days=30)
+        assert [g.as_dict() for g in tracking.gaps(since, now=now)] == \
+            [g.as_dict() for g in tracking.gaps(since, now=now, from_raw=True)]
+        # Later, the open visits have ended too; both ways agree again.
+        later = now + dt.timedelta(hours=1)
+        verdicts.close_visits(later, ZONE)
+        assert_same_report(index, later - dt.timedelta(days=30), later, later)
+
+
+def _rollup_rows() -> tuple[list, list, list]:
+    return (sorted(tuple(r) for r in db.session.execute(select(GapDay.__table__))),
+            sorted(tuple(r) for r in db.session.execute(select(GapDayQuery.__table__))),
+            sorted(tuple(r) for r in db.session.execute(select(SearchVerdict.__table__))))
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_rebuilding_the_rollups_gives_the_same_rows_and_closing_twice_counts_once(
+        make_app, articles_dir, database):
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    with app.app_context():
+        now = dt.datetime.now(dt.UTC)
+        generate_month(3, now, visits=300)
+        verdicts.close_visits(now, ZONE)
+        first = _rollup_rows()
+        assert verdicts.close_visits(now, ZONE) == 0  # nothing left to close
+        assert _rollup_rows() == first
+        assert verdicts.rebuild(now, ZONE) > 250
+        assert _rollup_rows() == first
+        assert verdicts.rebuild(now, ZONE) > 250
+        assert _rollup_rows() == first
+    result = app.test_cli_runner().invoke(args=["report", "rollup"])
+    assert result.exit_code == 0, result.output
+    assert "visits judged" in result.output
+    with app.app_context():
+        assert _rollup_rows()[0] == first[0]
+
+
+def _search(app, visitor: str, query: str, results: int, at: dt.datetime) -> SearchMade:
+    event = SearchMade.of(query, results, 3.0, visitor_id=visitor, at=at)
+    app.extensions["tracking"].put(event)
+    return event
+
+
+def _gap_of(normalized: str, now: dt.datetime) -> dict | None:
+    found = {g.normalized: g.as_dict() for g in tracking.gaps(now - dt.timedelta(days=1),
+                                                              now=now)}
+    raw = {g.normalized: g.as_dict() for g in tracking.gaps(now - dt.timedelta(days=1),
+                                                            now=now, from_raw=True)}
+    assert found == raw
+    return found.get(normalized)
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_a_visit_is_judged_once_it_has_been_quiet_for_half_an_hour(make_app, articles_dir,
+                                                                    database):
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        _search(app, "ended", "телепорт", 0, now - dt.timedelta(minutes=50))
+        _search(app, "going", "телепорт", 0, now - dt.timedelta(minutes=20))
+        assert tracking.flush()
+        assert verdicts.close_visits(now, ZONE) == 1
+        judged = db.session.scalars(select(SearchSession.visitor_id)
+                                    .where(SearchSession.judged_at.is_not(None))).all()
+        assert judged == ["ended"]
+        # The report counts both searches once: one from the rollups, one still open.
+        gap = _gap_of("телепорт", now)
+        assert gap["failures"] == 2 and gap["kinds"] == {"no_results": 2}
+        assert gap["outcomes"] == {"left": 1, "pending": 1}
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_a_late_reading_time_judges_a_closed_visit_again(make_app, articles_dir, database):
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        first = _search(app, "v1", "модем гудит сильно", 0, now - dt.timedelta(minutes=60))
+        _search(app, "v1", "роутер", 3, now - dt.timedelta(minutes=59))
+        view = ArticleOpened(visitor_id="v1", article_id="internet/net-interneta",
+                             via="direct", at=now - dt.timedelta(minutes=58))
+        app.extensions["tracking"].put(view)
+        assert tracking.flush()
+        verdicts.close_visits(now, ZONE)
+        assert _gap_of(first.normalized, now)["outcomes"] == {"left": 1}
+        # The page reports, an hour later, that it was read for two minutes.
+        app.extensions["tracking"].put(ArticleRead(visitor_id="v1", view_uid=view.uid,
+                                                   dwell_ms=120_000))
+        assert tracking.flush()
+        assert db.session.scalar(select(func.count()).select_from(SearchVerdict)) == 0
+        assert _gap_of(first.normalized, now)["outcomes"] == {"found_later": 1}
+        verdicts.close_visits(now, ZONE)
+        assert db.session.scalar(select(func.count()).select_from(SearchVerdict)) == 2
+        assert _gap_of(first.normalized, now)["outcomes"] == {"found_later": 1}
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_a_vote_after_the_visit_ended_leaves_its_verdicts_as_they_were(make_app,
+                                                                       articles_dir, database):
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        search = _search(app, "v1", "пароль роутера", 3, now - dt.timedelta(minutes=90))
+        app.extensions["tracking"].put(ArticleOpened(
+            visitor_id="v1", article_id="internet/nastrojka-wi-fi", via="search",
+            search_uid=search.uid, rank=1, at=now - dt.timedelta(minutes=89)))
+        app.extensions["tracking"].put(ArticleVoted(
+            visitor_id="v1", article_id="internet/nastrojka-wi-fi", helpful=False,
+            at=now - dt.timedelta(minutes=88)))
+        assert tracking.flush()
+        verdicts.close_visits(now, ZONE)
+        assert _gap_of(search.normalized, now)["kinds"] == {"voted_no": 1}
+        # An hour later the visitor comes back and changes the answer: a visit of its own.
+        app.extensions["tracking"].put(ArticleVoted(
+            visitor_id="v1", article_id="internet/nastrojka-wi-fi", helpful=True))
+        assert tracking.flush()
+        assert db.session.scalar(select(func.count()).select_from(SearchVerdict)) == 1
+        assert _gap_of(search.normalized, now)["kinds"] == {"voted_no": 1}
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_rollups_made_in_another_time_zone_are_not_read_until_rebuilt(make_app, articles_dir,
+                                                                      database):
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        _search(app, "v1", "телепорт", 0, now - dt.timedelta(minutes=50))
+        assert tracking.flush()
+        verdicts.close_visits(now, ZoneInfo("Asia/Vladivostok"))
+        assert not verdicts.rollups_usable(ZONE)
+        with pytest.raises(verdicts.RollupZoneChanged):
+            verdicts.close_visits(now, ZONE)
+        assert _gap_of("телепорт", now)["failures"] == 1  # read from raw events meanwhile
+        verdicts.rebuild(now, ZONE)
+        assert verdicts.rollups_usable(ZONE)
+        assert _gap_of("телепорт", now)["failures"] == 1
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_two_processes_closing_the_same_visits_count_each_search_once(make_app, articles_dir,
+                                                                       database):
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        generate_month(5, now, visits=400)
+        searches = db.session.scalar(select(func.count()).select_from(SearchEvent).join(
+            SearchSession).where(SearchSession.last_seen_at < now - dt.timedelta(minutes=32)))
+    errors = []
+
+    def close() -> None:
+        with app.app_context():
+            try:
+                verdicts.close_visits(now, ZONE)
+            except Exception as error:  # SQLite may refuse the later writer: it tries again
+                db.session.rollback()
+                errors.append(error)
+                verdicts.close_visits(now, ZONE)
+            finally:
+                db.session.remove()
+
+    workers = [threading.Thread(target=close) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchVerdict)) == searches
+        assert db.session.scalar(select(func.sum(GapDay.searches))) == searches
+        assert_same_report(current_index(), now - dt.timedelta(days=30), now, now)
