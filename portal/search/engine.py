@@ -330,7 +330,7 @@ _MARKUP_TAG = re.compile(r"<[^<>]*>")
 
 def informative_words(raw: str | None) -> list[str]:
     """The stems of a query that say what it is about, as search sees them: no stop words,
-    no words of asking, no markup tags. None: nothing to search for (signs, `</div>`)."""
+    no words of asking, no markup tags. Empty: nothing to search for (signs, `</div>`)."""
     parsed = parse(_MARKUP_TAG.sub(" ", raw or ""))
     stems = [*parsed.terms, *(t for phrase in parsed.phrase_terms for t in phrase)]
     return [t for t in stems if _informative_stems([t])]
