@@ -378,15 +378,15 @@ def read_relations_off(root: Path) -> TermsFile[str]:
 
 
 def switch_relation(root: Path, index: SearchIndex, key: str, on: bool) -> bool:
-    """Switch a mined relation off (`on` false) or back on; False when `key` names no
-    relation search knows (switching off) or none switched off (switching on)."""
+    """Switch a mined relation off (`on` false) or back on; False when switching off a
+    `key` that names no relation search knows. Switching on one that is on does nothing."""
     if not key or len(key) > MAX_RELATION_KEY_CHARS:
         return False
     with editor_lock(root), publishing.publishing(root, index) as publication:
         current = read_relations_off(root).items
         if on:
             if key not in current:
-                return False
+                return True  # on already (switched on twice, or never off)
             keys = [k for k in current if k != key]
         else:
             if key in current:

@@ -495,7 +495,10 @@ class SearchIndex:
         if not self.exists():
             return False
         with self.searcher() as searcher:
-            return searcher.document_number(id=FORMAT_ID, digest=INDEX_FORMAT) is not None
+            try:
+                return searcher.document_number(id=FORMAT_ID, digest=INDEX_FORMAT) is not None
+            except KeyError:  # an index from before the field this lookup reads
+                return False
 
     def generation(self) -> int:
         """The number of the index's latest commit on disk, by any process (-1: no index)."""

@@ -302,7 +302,12 @@ def gaps(since: dt.datetime, until: dt.datetime | None = None, now: dt.datetime 
 
 def tickets_after(verdicts: Iterable[Verdict]) -> dict[int, list[int]]:
     """The ids of the tickets of each session whose failed searches ended in a ticket."""
-    ids = sorted({v.search.session_id for v in verdicts if v.outcome == "ticket"})
+    return tickets_of({v.search.session_id for v in verdicts if v.outcome == "ticket"})
+
+
+def tickets_of(session_ids: set[int]) -> dict[int, list[int]]:
+    """The ids of the tickets of each of these sessions, oldest first."""
+    ids = sorted(session_ids)
     tickets: dict[int, list[int]] = {}
     for start in range(0, len(ids), _CHUNK):
         for ticket_id, session_id in db.session.execute(

@@ -26,13 +26,13 @@ from ..models import GapDayQuery
 from ..models import SearchEvent
 from ..models import SearchSession
 from ..models import SearchVerdict
-from ..models import Ticket
 from .analysis import FAILURE_KINDS
 from .analysis import Gap
 from .analysis import Verdict
 from .analysis import judge
 from .analysis import load_visits
 from .analysis import most_failed_first
+from .analysis import tickets_of
 from .verdicts import COUNT_COLUMNS
 
 _CHUNK = 500
@@ -188,18 +188,6 @@ def _ticket_sessions(tallies: dict[str, _Tally], since: dt.datetime,
             tallies[normalized].ticket_sessions.add(session_id)
 
 
-def _tickets_of(session_ids: set[int]) -> dict[int, list[int]]:
-    ids = sorted(session_ids)
-    tickets: dict[int, list[int]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        for ticket_id, session_id in db.session.execute(
-                select(Ticket.id, Ticket.session_id)
-                .where(Ticket.session_id.in_(ids[start:start + _CHUNK])).order_by(Ticket.id)):
-            assert session_id is not None  # the filter leaves only these sessions
-            tickets.setdefault(session_id, []).append(ticket_id)
-    return tickets
-
-
 def _gap(normalized: str, tally: _Tally, tickets: dict[int, list[int]], samples: int) -> Gap:
     counts = tally.counts
     gap = Gap(normalized, searches=counts["searches"], failures=counts["failures"],
@@ -239,7 +227,7 @@ def gaps(since: dt.datetime, until: dt.datetime, now: dt.datetime, zone: dt.tzin
     failing = {n: t for n, t in tallies.items() if t.counts["failures"]}
     if any(t.counts["out_ticket"] for t in failing.values()):
         _ticket_sessions(failing, since, until)
-    tickets = _tickets_of({s for t in failing.values() for s in t.ticket_sessions})
+    tickets = tickets_of({s for t in failing.values() for s in t.ticket_sessions})
     found = [_gap(n, t, tickets, samples) for n, t in failing.items()]
     found.sort(key=most_failed_first)
     return Found(found, still_open)
