@@ -28,9 +28,6 @@ $(STAMP): pyproject.toml
 # `serve --prepare` migrates the database, checks the articles and indexes what changed
 # (nothing, when the folder is as it was) in the serving process itself: one start-up.
 run: setup
-	@test -n "$$($(BIN)/portal users list 2>/dev/null)" || { \
-		echo "No staff accounts yet. Create the first administrator, then log in at http://$(HOST):$(PORT)/login:"; \
-		echo "  $(BIN)/portal users create --role admin --email you@example.com"; }
 	@echo "== Setting up (database, articles, search index), then serving the help center on http://$(HOST):$(PORT)/"
 	PORTAL_SITE_NAME="$${PORTAL_SITE_NAME:-Вектор}" \
 	PORTAL_SUPPORT_PHONE="$${PORTAL_SUPPORT_PHONE:-8 800 000-00-00}" \

@@ -202,8 +202,9 @@ def _prepare() -> None:
         click.echo("Some articles have problems (listed above); they are skipped.", err=True)
     build_index()
     if not staff.list_users():
-        click.echo("No staff accounts yet. Create the first administrator, then log in at "
-                   "/login:\n  portal users create --role admin --email you@example.com")
+        login = (current_app.config["BASE_URL"] or "").rstrip("/") + "/login"
+        click.echo(f"No staff accounts yet. Create the first administrator, then log in at "
+                   f"{login}:\n  portal users create --role admin --email you@example.com")
 
 
 @articles_group.command("import")

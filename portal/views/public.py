@@ -98,10 +98,11 @@ def home():
                            leading=leading)
 
 
-def starting_points(lang: str, categories: list[dict] | None = None
+def starting_points(lang: str, categories: list[dict] | None = None, top_up: bool = False
                     ) -> tuple[list[ArticleInfo], list[ArticleInfo]]:
-    """The most viewed public articles in `lang`; until views exist (a new help center),
-    each topic's leading articles instead. One of the two lists is empty."""
+    """The most viewed public articles in `lang`, and each topic's leading articles: these
+    only until views exist (a new help center), or, with `top_up`, to fill the list up
+    while few articles have views."""
     catalog = current_index().catalog()
     popular = []
     for article_id, _views in popularity.most_viewed(current_app.config["POPULAR_DAYS"], 50):
@@ -110,12 +111,15 @@ def starting_points(lang: str, categories: list[dict] | None = None
             popular.append(info)
         if len(popular) == POPULAR_COUNT:
             break
-    if popular:
+    if len(popular) == POPULAR_COUNT or (popular and not top_up):
         return popular, []
     categories = visible_categories(lang) if categories is None else categories
-    return [], popularity.leading_articles(
-        [info for info in catalog.values() if info.is_public and info.lang == lang],
-        [c["id"] for c in categories], current_index().links_in(), POPULAR_COUNT)
+    shown = {info.id for info in popular}
+    leading = popularity.leading_articles(
+        [info for info in catalog.values() if info.is_public and info.lang == lang
+         and info.id not in shown],
+        [c["id"] for c in categories], current_index().links_in(), POPULAR_COUNT - len(popular))
+    return popular, leading
 
 
 @bp.get("/category/<name>")
@@ -295,7 +299,8 @@ def search():
                             size=current_app.config["SEARCH_CACHE_SIZE"])
     search_uid = track_search(results, lang, category, "page")
     # Nothing found: where most customers go next, instead of a dead end.
-    popular, leading = starting_points(ui_lang()) if query and not results.total else ([], [])
+    popular, leading = starting_points(ui_lang(), categories, top_up=True) \
+        if query and not results.total else ([], [])
     return render_template("public/search.html", results=results, lang=lang,
                            category=category, categories=categories, search_uid=search_uid,
                            popular=popular, leading=leading)
