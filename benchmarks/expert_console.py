@@ -94,19 +94,6 @@ def browser_log_in(browser: Browser) -> None:
     assert status == 303, status
 
 
-def publish(expert: Browser, keyword: str) -> float:
-    """Open the editor, add a keyword, press "Save and publish"; the POST's milliseconds."""
-    url = f"/expert/articles/{ARTICLE}/edit"
-    _status, page = expert.get(url)
-    form = read_form(page)
-    data = {**form.fields, "keywords": keyword, "publish": form.buttons["publish"]}
-    started = time.perf_counter()
-    status, body, _headers = expert.request(url, data)
-    spent = (time.perf_counter() - started) * 1000
-    assert status == 303, body[:300]
-    return spent
-
-
 def editor_over_http(app, saves: int) -> None:
     """Two server processes, as under gunicorn: the expert works on one, a customer
     searches on the other."""
@@ -117,7 +104,7 @@ def editor_over_http(app, saves: int) -> None:
         spent, seen = [], []
         for _ in range(saves):
             keyword = f"метка{secrets.token_hex(3)}"
-            spent.append(publish(expert, keyword))
+            spent.append(harness.publish(expert, ARTICLE, keyword))
             returned = time.perf_counter()
             while True:
                 _status, body = visitor.get(f"/api/v1/search?exact=1&q={quote(keyword)}")

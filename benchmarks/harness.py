@@ -48,3 +48,19 @@ def report(name: str, spent: list[float], width: int = 44) -> None:
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
     print(f"| {name:<{width}} | {statistics.median(ordered):7.1f} | {p95:7.1f} | "
           f"{ordered[-1]:7.1f} |", flush=True)
+
+
+def publish(expert, article: str, keyword: str) -> float:
+    """In a served portal (`tests.processes.Browser` logged in as an expert): open the
+    article's editor, set a keyword, press "Save and publish"; the POST's milliseconds."""
+    from tests.editing import read_form
+
+    url = f"/expert/articles/{article}/edit"
+    _status, page = expert.get(url)
+    form = read_form(page)
+    data = {**form.fields, "keywords": keyword, "publish": form.buttons["publish"]}
+    started = time.perf_counter()
+    status, body, _headers = expert.request(url, data)
+    spent = (time.perf_counter() - started) * 1000
+    assert status == 303, body[:300]
+    return spent

@@ -40,7 +40,6 @@ import harness  # noqa: E402
 
 from portal import staff  # noqa: E402
 from portal.importer import import_folder  # noqa: E402
-from tests.editing import read_form  # noqa: E402
 from tests.processes import Browser  # noqa: E402
 from tests.processes import ServedPortal  # noqa: E402
 
@@ -71,18 +70,6 @@ def log_in(browser: Browser) -> None:
     status, _body, _headers = browser.request("/login", {
         "email": "expert@example.com", "password": PASSWORD, "csrf_token": token.group(1)})
     assert status == 303, status
-
-
-def publish(expert: Browser, keyword: str) -> float:
-    """Open the editor, set a keyword, press "Save and publish"; the POST's milliseconds."""
-    url = f"/expert/articles/{ARTICLE}/edit"
-    _status, page = expert.get(url)
-    form = read_form(page)
-    data = {**form.fields, "keywords": keyword, "publish": form.buttons["publish"]}
-    started = time.perf_counter()
-    status, body, _headers = expert.request(url, data)
-    assert status == 303, body[:300]
-    return (time.perf_counter() - started) * 1000
 
 
 def found_after(node_url: str, keyword: str, since: float, into: list[float]) -> None:
@@ -145,7 +132,7 @@ def main() -> None:
                 pollers = [threading.Thread(target=found_after,
                                             args=(node.url, keyword, started, into))
                            for node, into in ((node_b, other), (node_a, same))]
-                posts.append(publish(expert, keyword))
+                posts.append(harness.publish(expert, ARTICLE, keyword))
                 for poller in pollers:
                     poller.start()
                 for poller in pollers:
