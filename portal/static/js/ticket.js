@@ -52,13 +52,6 @@
     lookUp();
   }
 
-  // A form sent back with errors is the answer to a POST: were it left so in the history,
-  // Back to it would ask to send the form again. Made an ordinary visit of the form page, it
-  // reopens as a fresh form (with a link to any ticket just sent).
-  if (document.querySelector("form.ticket-form[data-sent-back]") && window.history.replaceState) {
-    window.history.replaceState(null, "", window.location.href);
-  }
-
   // Back after sending may show this page from the browser's memory, filled in as it was
   // sent (the page says no-store, but browsers may keep it anyway): ask the server again,
   // which answers with a fresh form and a link to the ticket just sent.
