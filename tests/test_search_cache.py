@@ -130,3 +130,43 @@ def test_text_in_another_language_within_a_request_gets_that_language(app):
         with force_locale("ru"):
             assert render_template_string('{{ _("Language") }}') == "Язык"
         assert render_template_string('{{ _("Language") }}') == "Language"
+
+
+def test_visitors_asking_the_same_get_one_page_each_with_their_own_search_in_the_links(app):
+    from portal.models import ArticleEvent
+    from portal.models import SearchEvent
+
+    from .test_tracking import rows
+
+    first, second = app.test_client(), app.test_client()
+    pages = [c.get("/search", query_string={"q": "роутер"}).get_data(as_text=True)
+             for c in (first, second)]
+    links = [result_links(page) for page in pages]
+    uids = [set(re.findall(r"[?&]s=([A-Za-z0-9_-]+)", " ".join(found))) for found in links]
+    assert all(len(found) == 1 for found in uids) and uids[0] != uids[1]
+    assert _without_uids(pages[0]) == _without_uids(pages[1])  # the same page otherwise
+    # Each visitor's click names that visitor's own search.
+    assert second.get(links[1][0]).status_code == 200
+    [opened] = rows(app, ArticleEvent)
+    [search] = rows(app, SearchEvent, SearchEvent.id == opened.search_id)
+    assert search.uid in uids[1]
+
+
+def test_staff_and_customers_never_see_each_others_pages(app):
+    customer = app.test_client()
+    before = customer.get("/search", query_string={"q": "роутер"}).get_data(as_text=True)
+    agent = expert_client(app, "agent@example.com", "Агент", role="agent")
+    staff_page = agent.get("/search", query_string={"q": "роутер"}).get_data(as_text=True)
+    assert "Очередь заявок" in staff_page and "csrf_token" in staff_page
+    after = app.test_client().get("/search", query_string={"q": "роутер"}).get_data(as_text=True)
+    for page in (before, after):
+        assert "Очередь заявок" not in page and "csrf_token" not in page
+
+
+def test_a_message_waiting_for_the_visitor_is_shown_on_an_asked_before_page(app):
+    app.test_client().get("/search", query_string={"q": "роутер"})
+    visitor = app.test_client()
+    with visitor.session_transaction() as session:
+        session["_flashes"] = [("info", "Сообщение для этого посетителя")]
+    page = visitor.get("/search", query_string={"q": "роутер"}).get_data(as_text=True)
+    assert "Сообщение для этого посетителя" in page

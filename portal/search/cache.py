@@ -14,6 +14,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Generic
+from typing import TypeVar
 
 from .engine import Scope
 from .engine import SearchResults
@@ -24,37 +26,38 @@ from .query import clean_query
 #: Results kept per process by default (a page of 10 hits with snippets is a few KB).
 DEFAULT_SIZE = 1000
 _ANYWHERE = Scope()
+V = TypeVar("V")
 
 
-class ResultsCache:
-    """At most `size` search results, the least recently used dropped first."""
+class BoundedCache(Generic[V]):
+    """At most `size` values, the least recently used dropped first; safe across threads."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, SearchResults] = OrderedDict()
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable) -> SearchResults | None:
+    def get(self, key: Hashable) -> V | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: Hashable, results: SearchResults) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         with self._lock:
-            self._entries[key] = results
+            self._entries[key] = value
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
 
-def results_cache(index: SearchIndex, size: int = DEFAULT_SIZE) -> ResultsCache:
+def results_cache(index: SearchIndex, size: int = DEFAULT_SIZE) -> BoundedCache[SearchResults]:
     """The cache of the index generation this process searches now."""
-    return index.derived("results_cache", lambda _searcher: ResultsCache(size))
+    return index.derived("results_cache", lambda _searcher: BoundedCache[SearchResults](size))
 
 
 def cached_search(index: SearchIndex, raw: str | None, scope: Scope = _ANYWHERE, page: int = 1,

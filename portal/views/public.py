@@ -35,6 +35,7 @@ from ..web.deployment import cookie_secure
 from ..web.i18n import LANGUAGE_COOKIE
 from ..web.knowledge import current_index
 from ..web.limits import limit_votes
+from ..web.shared_pages import shared_page
 from ..web.visitors import event_context
 from ..web.visitors import is_event_uid
 from ..web.visitors import is_link_code
@@ -298,12 +299,16 @@ def search():
                             allow_correction=not exact,
                             size=current_app.config["SEARCH_CACHE_SIZE"])
     search_uid = track_search(results, lang, category, "page")
-    # Nothing found: where most customers go next, instead of a dead end.
-    popular, leading = starting_points(ui_lang(), categories, top_up=True) \
-        if query and not results.total else ([], [])
-    return render_template("public/search.html", results=results, lang=lang,
-                           category=category, categories=categories, search_uid=search_uid,
-                           popular=popular, leading=leading)
+
+    def draw(uid: str | None) -> str:
+        # Nothing found: where most customers go next, instead of a dead end.
+        popular, leading = starting_points(ui_lang(), categories, top_up=True) \
+            if query and not results.total else ([], [])
+        return render_template("public/search.html", results=results, lang=lang,
+                               category=category, categories=categories, search_uid=uid,
+                               popular=popular, leading=leading)
+
+    return shared_page(current_index(), draw, search_uid)
 
 
 def track_search(results, lang: str | None, category: str | None, source: str) -> str | None:
