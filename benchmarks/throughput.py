@@ -418,6 +418,7 @@ def main() -> None:
     parser.add_argument("--loadgen", choices=("auto", "python"), default="auto")
     parser.add_argument("--code", type=Path, help="serve the portal from this source tree")
     parser.add_argument("--targets", default="page,api")
+    parser.add_argument("--keep-log", type=Path, help="copy the portal's log here at the end")
     args = parser.parse_args()
     if shutil.which("wrk") is None and args.loadgen == "auto":
         print("wrk is not installed (Debian: apt-get install -y wrk); using the Python load "
@@ -465,6 +466,8 @@ def main() -> None:
         finally:
             server.stop()
         log = (work / "portal.log").read_text(errors="replace")
+        if args.keep_log:
+            args.keep_log.write_text(log)
         dropped = re.findall(r"tracking.*(?:dropped|queue full).*", log)
         hello_port = free_port()
         hello = Server([sys.executable, str(ROOT / "benchmarks" / "hello_app.py"), "--bind",

@@ -227,3 +227,28 @@ def test_a_slow_database_does_not_slow_searches(make_app, articles_dir, tmp_path
         holder.close()
     searches = rows(app, SearchEvent)  # written once the lock is gone
     assert [s.query for s in searches] == ["роутер", "пароль", "почта", "счёт"]
+
+
+def test_a_lock_held_longer_than_the_busy_timeout_loses_no_search(make_app, articles_dir,
+                                                                  tmp_path: Path):
+    import threading
+
+    app = make_app(articles_dir)
+    client = app.test_client()
+    client.get("/search?q=роутер")
+    with app.app_context():
+        assert tracking.flush()
+    holder = sqlite3.connect(tmp_path / "portal.sqlite3", isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")  # a long job elsewhere: longer than the 5 s wait
+    release = threading.Timer(6.0, lambda: (holder.execute("ROLLBACK"), holder.close()))
+    release.start()
+    try:
+        for query in ("пароль", "почта"):
+            assert client.get("/search", query_string={"q": query}).status_code == 200
+        with app.app_context():
+            assert tracking.flush(timeout=15)
+    finally:
+        release.join()
+    assert [s.query for s in rows(app, SearchEvent)] == ["роутер", "пароль", "почта"]
+    assert app.extensions["tracking"].failed == 0

@@ -30,6 +30,18 @@ from .store import touch_sessions
 
 log = logging.getLogger(__name__)
 BATCH = 200
+#: Pauses (seconds) before each new try of a batch the database was too busy to take, each
+#: after the database's own wait (SQLite's busy timeout, PostgreSQL's lock wait).
+BUSY_PAUSES = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: PostgreSQL's answers for "another transaction holds it": lock not available, deadlock,
+#: serialization failure.
+_BUSY_STATES = frozenset({"55P03", "40P01", "40001"})
+
+
+def _busy(error: OperationalError) -> bool:
+    """Whether the database is there but another writer holds what the batch needs."""
+    return ("database is locked" in str(error.orig)
+            or getattr(error.orig, "sqlstate", None) in _BUSY_STATES)
 
 
 class _Signal(Enum):
@@ -178,30 +190,39 @@ class Recorder:
         return batch
 
     def _write(self, batch: list[Event]) -> None:
-        """Store the batch in one transaction; if one event is at fault, event by event."""
-        try:
-            with db.session.no_autoflush:
-                for event in batch:
-                    store(event, self.memory)
-            touch_sessions(self.memory)
-            db.session.commit()
-            self.memory.after_commit()
-            self.stored += len(batch)
-            return
-        except OperationalError:
-            # The database is down or locked for too long: nothing in this batch will fit.
-            self._rollback()
-            self.failed += len(batch)
-            log.exception("database unavailable: %d tracking events dropped", len(batch))
-            return
-        except Exception:
-            self._rollback()
-            if len(batch) == 1:
-                self.failed += 1
-                log.exception("could not store a %s event", type(batch[0]).__name__)
+        """Store the batch in one transaction; if one event is at fault, event by event.
+        While another writer holds the database (a long job, the other worker's batch), the
+        batch waits and tries again: a busy database is no reason to lose a visit."""
+        for pause in (*BUSY_PAUSES, None):
+            try:
+                with db.session.no_autoflush:
+                    for event in batch:
+                        store(event, self.memory)
+                touch_sessions(self.memory)
+                db.session.commit()
+                self.memory.after_commit()
+                self.stored += len(batch)
                 return
-        for event in batch:
-            self._write([event])
+            except OperationalError as error:
+                self._rollback()
+                if pause is not None and _busy(error):
+                    log.warning("tracking: the database is busy; %d events wait %.1f s",
+                                len(batch), pause)
+                    time.sleep(pause)
+                    continue
+                # The database is down, or busy for too long: nothing in this batch will fit.
+                self.failed += len(batch)
+                log.exception("database unavailable: %d tracking events dropped", len(batch))
+                return
+            except Exception:
+                self._rollback()
+                if len(batch) == 1:
+                    self.failed += 1
+                    log.exception("could not store a %s event", type(batch[0]).__name__)
+                    return
+                for event in batch:
+                    self._write([event])
+                return
 
     def _rollback(self) -> None:
         db.session.rollback()
