@@ -252,6 +252,29 @@ def test_a_late_reading_time_judges_a_closed_visit_again(make_app, articles_dir,
 
 
 @pytest.mark.parametrize("database", database_urls())
+def test_a_search_that_reaches_a_closed_visit_late_judges_it_again(make_app, articles_dir,
+                                                                   database):
+    # Another server process held the second search back (a busy database): it arrives
+    # after the visit was judged, and belongs to it.
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        first = _search(app, "v1", "модем гудит сильно", 0, now - dt.timedelta(minutes=60))
+        _search(app, "other", "модем гудит сильно", 0, now - dt.timedelta(minutes=60))
+        assert tracking.flush()
+        assert verdicts.close_visits(now, ZONE) == 2
+        assert _gap_of(first.normalized, now)["failures"] == 2
+        app.extensions["tracking"].memory.forget()  # as in the process that held it
+        _search(app, "v1", "модем гудит сильно прошивка", 2, now - dt.timedelta(minutes=50))
+        assert tracking.flush()
+        judged = db.session.scalars(select(SearchSession.visitor_id)
+                                    .where(SearchSession.judged_at.is_not(None))).all()
+        assert judged == ["other"]
+        gap = _gap_of(first.normalized, now)  # the same as judged from raw events
+        assert gap["failures"] == 2 and gap["outcomes"] == {"left": 2}
+
+
+@pytest.mark.parametrize("database", database_urls())
 def test_a_vote_after_the_visit_ended_leaves_its_verdicts_as_they_were(make_app,
                                                                        articles_dir, database):
     app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)

@@ -70,6 +70,8 @@ class Event:
     at: dt.datetime = field(default_factory=now)
     page: str | None = None
     referrer: str | None = None
+    #: The visitor id was made for this very request: no session of it can exist yet.
+    new_visitor: bool = False
 
 
 class SearchContext(TypedDict, total=False):
@@ -79,6 +81,7 @@ class SearchContext(TypedDict, total=False):
     at: dt.datetime
     page: str | None
     referrer: str | None
+    new_visitor: bool
     uid: str
     lang: str | None
     category: str | None

@@ -10,12 +10,10 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import logging
-import queue
 import threading
 import time
 import weakref
-from enum import Enum
-from typing import Final
+from collections import deque
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError
@@ -44,17 +42,12 @@ def _busy(error: OperationalError) -> bool:
             or getattr(error.orig, "sqlstate", None) in _BUSY_STATES)
 
 
-class _Signal(Enum):
-    """What the writer thread can be told through its queue besides events."""
-
-    STOP = "stop"
-
-
-_STOP: Final = _Signal.STOP
-
-
 class Recorder:
-    """The process's event queue and its writer thread (started on the first event)."""
+    """The process's event queue and its writer thread (started on the first event).
+
+    The queue is a plain deque that the writer empties every `gather_seconds`: a page's
+    `put` wakes no thread. (With a `queue.Queue`, each event woke the writer, and handing
+    the interpreter lock to it and back cost the page more than its search did.)"""
 
     def __init__(self, app: Flask, capacity: int, gather_seconds: float,
                  close_seconds: float = 0) -> None:
@@ -63,16 +56,20 @@ class Recorder:
         #: rollup` or another process does it).
         self.close_seconds = close_seconds
         self._next_close = time.monotonic() + close_seconds
-        #: How long the writer collects events before it writes them: fewer, larger
+        #: How long the writer lets events collect before it writes them: fewer, larger
         #: transactions, and the pages it shares the process with are rarely interrupted.
         self.gather_seconds = gather_seconds
+        self.capacity = capacity
         self.memory = Memory()
+        #: Set to have the writer write now (someone waits in `flush`, or it should stop).
         self._hurry = threading.Event()
-        self.queue: queue.Queue[Event | _Signal] = queue.Queue(maxsize=capacity)
+        self._stopping = False
+        self._events: deque[Event] = deque()
         self.dropped = 0
         self.failed = 0
         #: Events stored since the process started.
         self.stored = 0
+        #: Events queued or being written.
         self._pending = 0
         self._idle = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -82,29 +79,27 @@ class Recorder:
         """Queue an event; False when the queue is full (the event is dropped and counted)."""
         self._ensure_thread()
         with self._idle:
-            self._pending += 1
-        try:
-            self.queue.put_nowait(event)
-        except queue.Full:
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
-            self.dropped += 1
-            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
-                log.warning("tracking queue full: %d events dropped so far", self.dropped)
-            return False
-        return True
+            if len(self._events) >= self.capacity:
+                self.dropped += 1
+                full = True
+            else:
+                self._pending += 1
+                self._events.append(event)
+                full = False
+        if full and (self.dropped in (1, 10, 100) or self.dropped % 1000 == 0):
+            log.warning("tracking queue full: %d events dropped so far", self.dropped)
+        return not full
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued event is written (or given up); False on timeout."""
         deadline = time.monotonic() + timeout
-        self._hurry.set()
         with self._idle:
             while self._pending:
+                self._hurry.set()
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._idle.wait(left)
+                self._idle.wait(min(left, 0.1))
         return True
 
     def close(self, timeout: float = 5.0) -> None:
@@ -112,9 +107,12 @@ class Recorder:
         self.flush(timeout)
         with self._start_lock:
             thread, self._thread = self._thread, None
-        if thread is not None and thread.is_alive():
-            self.queue.put(_STOP)
+            if thread is not None and thread.is_alive():
+                self._stopping = True
+                self._hurry.set()
+        if thread is not None:
             thread.join(timeout)
+        self._stopping = False
 
     def _ensure_thread(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -158,36 +156,18 @@ class Recorder:
             log.exception("could not judge the visits that ended")
 
     def _gather(self) -> list[Event] | None:
-        """The next batch: what arrives within `gather_seconds` of the first event (less
-        when someone is waiting in `flush`); empty when none came in `close_seconds`; None
-        when told to stop."""
-        try:
-            first = self.queue.get(timeout=self.close_seconds or None)
-        except queue.Empty:
-            return []  # time to close visits
-        if first is _STOP:
-            return None
-        batch = [first]
-        deadline = time.monotonic() + self.gather_seconds
-        while len(batch) < BATCH:
-            left = deadline - time.monotonic()
-            if left <= 0 or self._hurry.is_set():
-                try:
-                    event = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-            else:
-                try:
-                    event = self.queue.get(timeout=min(left, 0.05))
-                except queue.Empty:
-                    continue
-            if event is _STOP:
-                self.queue.put(_STOP)  # stop after writing this batch
-                break
-            batch.append(event)
-        if self.queue.empty():
-            self._hurry.clear()
-        return batch
+        """The next batch: up to `BATCH` of the events that came in the last
+        `gather_seconds` (at once when someone waits in `flush`; empty when none came);
+        None when told to stop and nothing is left."""
+        if not self._events:
+            self._hurry.wait(self.gather_seconds)
+        with self._idle:
+            if not self._events and self._stopping:
+                return None
+            if self._hurry.is_set() and len(self._events) <= BATCH:
+                self._hurry.clear()
+            count = min(len(self._events), BATCH)
+            return [self._events.popleft() for _ in range(count)]
 
     def _write(self, batch: list[Event]) -> None:
         """Store the batch in one transaction; if one event is at fault, event by event.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from functools import singledispatch
 
+from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy import update
@@ -37,6 +38,11 @@ from .events import SearchMade
 TYPING_WINDOW = dt.timedelta(seconds=5)
 #: Visitors remembered per process (the oldest are forgotten first).
 MEMORY_LIMIT = 50_000
+#: For the writer's UPDATEs: by default SQLAlchemy then looks through every object the
+#: session holds (the writer keeps up to `MEMORY_LIMIT` searches) to apply the change in
+#: memory too, a cost that grows with the visitors remembered; nothing the writer keeps
+#: reads the columns these statements change.
+_UNSYNCED = {"synchronize_session": False}
 
 
 @dataclass
@@ -87,7 +93,7 @@ def session_for(memory: Memory, event: Event) -> int:
     if known is not None and event.at - known[1] <= SESSION_GAP:
         session_id = known[0]
     else:
-        found = current_session(event.visitor_id, event.at)
+        found = None if event.new_visitor else current_session(event.visitor_id, event.at)
         if found is None:
             found = SearchSession(visitor_id=event.visitor_id, started_at=event.at,
                                   last_seen_at=event.at,
@@ -103,18 +109,24 @@ def session_for(memory: Memory, event: Event) -> int:
 
 
 def touch_sessions(memory: Memory) -> None:
-    """Move each session's last activity forward (one UPDATE per session per batch); a
+    """Move each session's last activity forward: one statement for the batch, run once
+    per session (a statement built per session cost more than the rest of the batch); a
     visit already judged that an event reached late is opened again."""
-    late = []
-    for session_id, at in memory.seen.items():
-        judged = db.session.execute(update(SearchSession)
-                                    .where(SearchSession.id == session_id,
-                                           SearchSession.last_seen_at < at)
-                                    .values(last_seen_at=at)
-                                    .returning(SearchSession.judged_at)).scalar()
-        if judged is not None:
-            late.append(session_id)
-    verdicts.reopen(late)
+    if not memory.seen:
+        return
+    table = SearchSession.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("session"), table.c.last_seen_at < bindparam("seen"))
+        .values(last_seen_at=bindparam("seen")),
+        [{"session": session_id, "seen": at} for session_id, at in memory.seen.items()])
+    # Judged before this batch moved it (the row is ours until the commit): judge again.
+    # A later time than ours means another process moved it, and reopens it itself.
+    judged = db.session.execute(
+        select(table.c.id, table.c.last_seen_at)
+        .where(table.c.id.in_(list(memory.seen)), table.c.judged_at.is_not(None))).all()
+    verdicts.reopen([session_id for session_id, last in judged
+                     if last <= memory.seen[session_id]])
 
 
 @singledispatch
@@ -195,7 +207,7 @@ def _link_opened(event: ArticleOpened) -> None:
     if link is None:
         return
     db.session.execute(update(TicketLink).where(TicketLink.id == link.id).values(
-        opens=TicketLink.opens + 1, last_opened_at=event.at))
+        opens=TicketLink.opens + 1, last_opened_at=event.at), execution_options=_UNSYNCED)
     if link.first_opened_at is None:
         link.first_opened_at = event.at
         db.session.add(TicketEvent(ticket_id=link.ticket_id, at=event.at, actor="customer",
@@ -213,7 +225,8 @@ def _(event: ArticleRead, memory: Memory) -> None:
         .where(ArticleEvent.uid == event.view_uid, ArticleEvent.kind == "view",
                ArticleEvent.session_id.in_(own_sessions),
                (ArticleEvent.dwell_ms.is_(None)) | (ArticleEvent.dwell_ms < event.dwell_ms))
-        .values(dwell_ms=event.dwell_ms).returning(ArticleEvent.session_id)).all()
+        .values(dwell_ms=event.dwell_ms).returning(ArticleEvent.session_id),
+        execution_options=_UNSYNCED).all()
     # Time read decides whether a later search "found something": a visit judged already
     # is judged again.
     verdicts.reopen(changed)

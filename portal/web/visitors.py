@@ -57,7 +57,8 @@ def event_context() -> dict:
         parts = urlsplit(request.referrer)
         if parts.netloc and parts.netloc != request.host:
             referrer = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:500]
-    return {"visitor_id": visitor_id(), "page": request.path[:500], "referrer": referrer}
+    return {"visitor_id": visitor_id(), "page": request.path[:500], "referrer": referrer,
+            "new_visitor": bool(g.get("new_visitor"))}
 
 
 def _remember(response: Response) -> Response:
