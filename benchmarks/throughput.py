@@ -274,8 +274,10 @@ def run_wrk(port: int, script: Path, seconds: int, threads: int, connections: in
     total = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
     load.requests = int(total.group(1))
     load.seconds = _ms(total.group(2) + total.group(3)) / 1000
-    load.p50_ms = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))
-    load.p99_ms = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))
+    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", out, re.M))
+    if not {"50", "99"} <= percentiles.keys():
+        raise RuntimeError(f"no latency percentiles in wrk's answer:\n{out}")
+    load.p50_ms, load.p99_ms = _ms(percentiles["50"]), _ms(percentiles["99"])
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
                         out)

@@ -157,9 +157,9 @@ class Recorder:
 
     def _gather(self) -> list[Event] | None:
         """The next batch: up to `BATCH` of the events that came in the last
-        `gather_seconds` (at once when someone waits in `flush`; empty when none came);
-        None when told to stop and nothing is left."""
-        if not self._events:
+        `gather_seconds` (at once when a full batch waits or someone waits in `flush`;
+        empty when none came); None when told to stop and nothing is left."""
+        if len(self._events) < BATCH:
             self._hurry.wait(self.gather_seconds)
         with self._idle:
             if not self._events and self._stopping:
