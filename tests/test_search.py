@@ -390,3 +390,35 @@ def test_a_negated_phrase_finds_the_article_that_says_it_first(tmp_path):
     assert search(index, "нет не").total == 0
     snippet = search(index, "код не приходит").hits[0].snippet
     assert "<mark>не</mark>" not in snippet and "<mark>приходит</mark>" in snippet
+
+
+def test_a_pasted_error_line_finds_the_article_that_quotes_it_even_cut_or_longer(tmp_path):
+    articles = write_site(tmp_path / "a", {
+        "win/access.md": """
+            ---
+            title: Ошибка доступа при установке
+            ---
+            Установщик пишет: Error 0x80070005: Access is denied. The requested operation
+            requires elevation. Запустите его от имени администратора.
+            """,
+        "win/other.md": """
+            ---
+            title: Права администратора
+            ---
+            Some operation is denied to users; the requested access requires an administrator.
+            """,
+    })
+    index = SearchIndex(tmp_path / "i", articles, refresh_interval=0)
+    index.build()
+    whole = "Error 0x80070005: Access is denied. The requested operation requires elevation."
+    assert ids(search(index, whole))[0] == "win/access"
+    # Copied with the end cut off in the middle of a word: read as the words it begins.
+    cut = search(index, "0x80070005: Access is denied. The requested operation requ")
+    assert ids(cut)[0] == "win/access" and not cut.partial
+    assert "completion" in cut.correction_kinds
+    assert cut.corrected.split()[-1] in ("requires", "requested")
+    # With a word more than the article has: still first, the extra word named as missing.
+    longer = search(index, whole + " Installer")
+    assert ids(longer)[0] == "win/access" and longer.missing == ["Installer"]
+    # A short word is never guessed at, nor a word cut to a stop word.
+    assert "completion" not in search(index, "access is den").correction_kinds

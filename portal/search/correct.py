@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -31,6 +32,11 @@ from .whoosh_types import Searcher
 LAYOUT = "layout"
 SPELLING = "spelling"
 TRANSLIT = "translit"
+#: The query's last word was cut short ("...requires elev"): it is read as the known words
+#: it begins, as search-as-you-type reads a prefix.
+COMPLETION = "completion"
+#: A word cut shorter than this is too little to guess from ("кот" is not "которые").
+MIN_PREFIX = 4
 
 _EN_KEYS = "`qwertyuiop[]asdfghjkl;'zxcvbnm,./~QWERTYUIOP{}ASDFGHJKL:\"ZXCVBNM<>?"
 _RU_KEYS = "ёйцукенгшщзхъфывапролджэячсмитьбю.ЁЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,"
@@ -221,6 +227,24 @@ class Vocabulary:
             by_stem.setdefault(stem(candidate), candidate)
         return list(by_stem.values())[:MAX_CANDIDATES]
 
+    @cached_property
+    def _in_order(self) -> list[str]:
+        return sorted(self.frequency)
+
+    def completions(self, prefix: str) -> list[str]:
+        """The most used known words that begin with `prefix`, one per stem, longer than it."""
+        words = self._in_order
+        start = bisect_left(words, prefix)
+        end = bisect_left(words, prefix + "\U0010ffff", lo=start)
+        ranked = sorted((w for w in words[start:end] if w != prefix and w not in STOP_WORDS),
+                        key=lambda w: (-self.frequency[w], w))
+        by_stem: dict[str, str] = {}
+        for word in ranked:
+            by_stem.setdefault(stem(word), word)
+            if len(by_stem) == MAX_CANDIDATES:
+                break
+        return list(by_stem.values())
+
     def _by_initial(self, script: str) -> dict[str, list[str]]:
         if not hasattr(self, "_initials"):
             self._initials: dict[str, dict[str, list[str]]] = {}
@@ -284,7 +308,7 @@ def correct(chunks: list[str], vocab: Vocabulary) -> Correction | None:
     for i in unknown:
         chunk_words = WORD.findall(fixed[i])
         new_words = []
-        for word in chunk_words:
+        for n, word in enumerate(chunk_words):
             folded = fold(word)
             if folded in STOP_WORDS or vocab.knows(folded) or folded.isdigit():
                 new_words.append(word)
@@ -292,6 +316,10 @@ def correct(chunks: list[str], vocab: Vocabulary) -> Correction | None:
             # A real word the articles lack is only read in the other script ("аутлук"),
             # never "corrected" into a different word.
             candidates, kind = _fix_word(folded, vocab, spelling=not vocab.is_word(folded))
+            if not candidates and i == len(chunks) - 1 and n == len(chunk_words) - 1 \
+                    and len(folded) >= MIN_PREFIX and not vocab.is_word(folded):
+                # The last word, and no fix for it: a pasted line cut off mid-word.
+                candidates, kind = vocab.completions(folded), COMPLETION
             if not candidates:
                 new_words.append(word)
             else:

@@ -308,6 +308,8 @@ def search():
                                category=category, categories=categories, search_uid=uid,
                                popular=popular, leading=leading)
 
+    if not results.total:
+        return draw(search_uid)
     return shared_page(current_index(), draw, search_uid)
 
 

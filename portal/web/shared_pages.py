@@ -1,19 +1,18 @@
 """Results pages drawn once and served again to every visitor who asks the same thing.
 
-A customer's results page depends only on what the address asks (query, filters, page),
-the interface language and the index generation: everything about the visitor is either
-absent for someone not logged in, or (the search's own id in the result links, which ties
-a click to its search) put in at the end. So each process keeps the most recently drawn
+A customer's page of results depends only on what the address asks (query, filters,
+page), the interface language and the index generation: everything about the visitor is
+either absent for someone not logged in, or (the search's own id in the result links, which
+ties a click to its search) put in at the end. So each process keeps the most recently drawn
 pages of its current index generation, and a page is drawn again only when the index
-changes, after `MAX_AGE` seconds (the "nothing found" page lists the popular articles, which
-move slowly), or for a visitor it could not be shared with: a logged-in member of staff,
-or one with a message waiting to be shown.
+changes, or for a visitor it could not be shared with: a logged-in member of staff, or one
+with a message waiting to be shown. A page that shows what changes with every visit (the
+"nothing found" page lists the most read articles) is not one to share.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 
 from flask import current_app
@@ -25,8 +24,6 @@ from flask_login import current_user
 from ..search import SearchIndex
 from ..search.cache import BoundedCache
 
-#: Seconds a drawn page is served before it is drawn again (within one index generation).
-MAX_AGE = 120
 #: Stands in a shared page for the one thing that differs per visit: unguessable, so no
 #: query typed by a customer can contain it.
 _HOLE = secrets.token_urlsafe(16)
@@ -45,7 +42,7 @@ def shared_page(index: SearchIndex, draw: Callable[[str | None], str],
     size = current_app.config["SEARCH_CACHE_SIZE"]
     if size <= 0 or not shareable():
         return draw(uid)
-    key = (request.full_path, str(get_locale()), uid is not None, int(time.monotonic() // MAX_AGE))
+    key = (request.full_path, str(get_locale()), uid is not None)
     pages = index.derived("shared_pages", lambda _searcher: BoundedCache[str](size))
     html = pages.get(key)
     if html is None:
