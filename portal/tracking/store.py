@@ -98,15 +98,16 @@ def session_for(memory: Memory, event: Event) -> int:
             .where(table.c.visitor_id == event.visitor_id,
                    table.c.last_seen_at >= event.at - SESSION_GAP)
             .order_by(table.c.last_seen_at.desc()).limit(1)).first()
-        if found is None:
+        if found is not None:
+            known = (found.id, found.last_seen_at)
+        else:
             new_id = db.session.execute(
                 insert(table).values(visitor_id=event.visitor_id, started_at=event.at,
                                      last_seen_at=event.at,
                                      entry_page=(event.page or "")[:MAX_PAGE] or None,
                                      referrer=(event.referrer or "")[:MAX_PAGE] or None)
                 .returning(table.c.id)).scalar_one()
-            found = (new_id, event.at)
-        known = (found[0], found[1])
+            known = (new_id, event.at)
     session_id = known[0]
     memory.sessions[event.visitor_id] = (session_id, max(known[1], event.at))
     memory.seen[session_id] = max(memory.seen.get(session_id, event.at), event.at)
