@@ -208,6 +208,11 @@ def _gap_of(normalized: str, now: dt.datetime) -> dict | None:
     return found.get(normalized)
 
 
+def _judged_visitors() -> list[str]:
+    return list(db.session.scalars(select(SearchSession.visitor_id)
+                                   .where(SearchSession.judged_at.is_not(None))))
+
+
 @pytest.mark.parametrize("database", database_urls())
 def test_a_visit_is_judged_once_it_has_been_quiet_for_half_an_hour(make_app, articles_dir,
                                                                     database):
@@ -218,9 +223,7 @@ def test_a_visit_is_judged_once_it_has_been_quiet_for_half_an_hour(make_app, art
         _search(app, "going", "телепорт", 0, now - dt.timedelta(minutes=20))
         assert tracking.flush()
         assert verdicts.close_visits(now, ZONE) == 1
-        judged = db.session.scalars(select(SearchSession.visitor_id)
-                                    .where(SearchSession.judged_at.is_not(None))).all()
-        assert judged == ["ended"]
+        assert _judged_visitors() == ["ended"]
         # The report counts both searches once: one from the rollups, one still open.
         gap = _gap_of("телепорт", now)
         assert gap["failures"] == 2 and gap["kinds"] == {"no_results": 2}
@@ -267,9 +270,7 @@ def test_a_search_that_reaches_a_closed_visit_late_judges_it_again(make_app, art
         app.extensions["tracking"].memory.forget()  # as in the process that held it
         _search(app, "v1", "модем гудит сильно прошивка", 2, now - dt.timedelta(minutes=50))
         assert tracking.flush()
-        judged = db.session.scalars(select(SearchSession.visitor_id)
-                                    .where(SearchSession.judged_at.is_not(None))).all()
-        assert judged == ["other"]
+        assert _judged_visitors() == ["other"]
         gap = _gap_of(first.normalized, now)  # the same as judged from raw events
         assert gap["failures"] == 2 and gap["outcomes"] == {"left": 2}
 

@@ -97,6 +97,23 @@ def test_queries_seconds_apart_or_unrelated_are_separate_searches(app):
     assert [s.query for s in rows(app, SearchEvent)] == ["роутер", "роутер мигает", "пароль"]
 
 
+def test_the_writer_keeps_no_search_past_the_time_typing_could_continue_it(app):
+    # A busy site has visitors by the ten thousand: what each process keeps per visit must
+    # not grow with them, yet typing on (a second later, in another batch) still folds.
+    recorder = app.extensions["tracking"]
+    with app.test_request_context():
+        for number in range(300):
+            tracking.track_event(tracking.SearchMade.of(
+                "роутер", 1, 3.0, visitor_id=f"visitor-{number:03}",
+                at=T0 + dt.timedelta(seconds=number // 10)))
+        assert tracking.flush()
+        assert len(recorder.memory.last_search) <= 110  # the last ten seconds' visitors
+        tracking.track_event(tracking.SearchMade.of(
+            "роутер мигает", 1, 3.0, visitor_id="visitor-299", at=T0 + dt.timedelta(seconds=30)))
+    assert len(rows(app, SearchEvent)) == 300
+    assert rows(app, SearchEvent, SearchEvent.query == "роутер мигает")[0].replaced == 1
+
+
 def test_a_visit_ends_after_thirty_quiet_minutes(app):
     with app.test_request_context():
         for minutes in (0, 20, 45, 80):

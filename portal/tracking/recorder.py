@@ -180,7 +180,7 @@ class Recorder:
                         store(event, self.memory)
                 touch_sessions(self.memory)
                 db.session.commit()
-                self.memory.after_commit()
+                self.memory.after_commit(max(event.at for event in batch))
                 self.stored += len(batch)
                 return
             except OperationalError as error:

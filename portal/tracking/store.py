@@ -52,15 +52,25 @@ class Memory:
     costs a query. `seen` collects each session's latest event time until the commit."""
 
     sessions: dict[str, tuple[int, dt.datetime]] = field(default_factory=dict)
+    #: Each session's latest search while a next one could still continue typing it
+    #: (`TYPING_WINDOW`), oldest first: a search object is the largest thing kept here.
     last_search: dict[int, SearchEvent] = field(default_factory=dict)
     opened: set[int] = field(default_factory=set)
     seen: dict[int, dt.datetime] = field(default_factory=dict)
     #: Searches added in this batch, by uid (a click in the same batch needs their id).
     new_searches: dict[str, SearchEvent] = field(default_factory=dict)
 
-    def after_commit(self) -> None:
+    def after_commit(self, newest: dt.datetime | None = None) -> None:
+        """Forget what the next batch cannot need; `newest` is this batch's latest event."""
         self.seen.clear()
         self.new_searches.clear()
+        if newest is not None:
+            done = newest - 2 * TYPING_WINDOW
+            while self.last_search:
+                oldest = next(iter(self.last_search))
+                if self.last_search[oldest].at >= done:
+                    break
+                del self.last_search[oldest]
         if len(self.sessions) > MEMORY_LIMIT:
             for visitor in list(self.sessions)[:len(self.sessions) - MEMORY_LIMIT // 2]:
                 session_id, _at = self.sessions.pop(visitor)
@@ -170,9 +180,11 @@ def _(event: SearchMade, memory: Memory) -> None:
             setattr(previous, name, value)
         previous.replaced += 1
         memory.new_searches[event.uid] = previous
+        memory.last_search[session_id] = memory.last_search.pop(session_id)  # now the latest
         return
     search = SearchEvent(session_id=session_id, replaced=0, **fields)
     db.session.add(search)
+    memory.last_search.pop(session_id, None)  # kept oldest first
     memory.last_search[session_id] = search
     memory.new_searches[event.uid] = search
 
