@@ -14,6 +14,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
+from ...analytics.periods import last_days
 from ...authoring import gaps as gap_work
 from ...authoring import store
 from ...authoring import terms
@@ -21,6 +22,7 @@ from ...authoring.lock import FolderBusy
 from ...extensions import db
 from ...search import Scope
 from ...search import search as run_search
+from ...service_hours import calendar
 from ...web.knowledge import current_index
 from ..forms import GapAnswerForm
 from ..forms import GapForm
@@ -62,10 +64,13 @@ def gaps():
     show_ignored = request.args.get("ignored") == "1"
     page = int_arg("page", 1, 1, 1000)
     now = dt.datetime.now(dt.UTC)
+    # Whole days in the team's time zone, as on the analytics page: so the report is read
+    # from the daily rollups alone, and "30 days" means the same on both pages.
+    since = last_days(days, now, calendar().zone).since
     index = current_index()
     shown_slice = slice((page - 1) * PER_PAGE, page * PER_PAGE)
     found, junk = gap_work.without_words(gap_work.report(
-        index, now - dt.timedelta(days=days), now=now, show_ignored=show_ignored,
+        index, since, now=now, show_ignored=show_ignored,
         trends_for=lambda views: gap_work.without_words(views)[0][shown_slice]))
     pages = max(1, -(-len(found) // PER_PAGE))
     shown = found[shown_slice]
