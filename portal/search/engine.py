@@ -331,9 +331,15 @@ _MARKUP_TAG = re.compile(r"<[^<>]*>")
 def informative_words(raw: str | None) -> list[str]:
     """The stems of a query that say what it is about, as search sees them: no stop words,
     no words of asking, no markup tags. Empty: nothing to search for (signs, `</div>`)."""
-    parsed = parse(_MARKUP_TAG.sub(" ", raw or ""))
+    return list(_informative_words(raw or ""))
+
+
+@lru_cache(maxsize=10_000)
+def _informative_words(raw: str) -> tuple[str, ...]:
+    # The gaps page asks this of every sample query of every gap on each load.
+    parsed = parse(_MARKUP_TAG.sub(" ", raw))
     stems = [*parsed.terms, *(t for phrase in parsed.phrase_terms for t in phrase)]
-    return [t for t in stems if _informative_stems([t])]
+    return tuple(t for t in stems if _informative_stems([t]))
 
 
 @lru_cache(maxsize=10_000)
