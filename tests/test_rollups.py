@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 
 from portal import tracking
+from portal.analytics.periods import last_days
 from portal.authoring import gaps as gap_work
 from portal.extensions import db
 from portal.models import ArticleEvent
@@ -150,6 +151,8 @@ def test_the_gaps_from_the_rollups_equal_the_gaps_judged_from_raw_events(make_ap
         periods += [(now - dt.timedelta(days=20, hours=5), now - dt.timedelta(days=3, hours=7)),
                     (now - dt.timedelta(hours=30), now - dt.timedelta(hours=2)),
                     (now - dt.timedelta(days=12), now + dt.timedelta(hours=1))]
+        # The gaps page's periods: whole local days up to now (trends from `gap_day`).
+        periods += [(last_days(d, now, ZONE).since, now) for d in (7, 30, 90)]
         for since, until in periods:
             report = assert_same_report(index, since, until, now)
         assert len(report) >= 8 and any(g["closing"] for g in report)

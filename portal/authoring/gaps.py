@@ -154,7 +154,7 @@ def _from_rollups(since: dt.datetime, until: dt.datetime, now: dt.datetime
                   ) -> tuple[list[Gap], Trends]:
     found = rollups.gaps(since, until, now, _zone())
     return found.gaps, lambda forms, size: rollups.failure_trends(forms, since, until, size,
-                                                                  found.open)
+                                                                  found)
 
 
 def use_rollups(from_raw: bool = False) -> bool:

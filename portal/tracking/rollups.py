@@ -39,6 +39,8 @@ _CHUNK = 500
 _KINDS = {kind: kind for kind in FAILURE_KINDS}
 _OUTCOMES = {"ticket": "out_ticket", "found_later": "out_found_later", "left": "out_left"}
 Span = tuple[dt.datetime, dt.datetime]
+_DAY = dt.timedelta(days=1)
+_INSTANT = dt.timedelta(microseconds=1)
 
 
 def _midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
@@ -207,10 +209,14 @@ def _gap(normalized: str, tally: _Tally, tickets: dict[int, list[int]], samples:
 
 @dataclass
 class Found:
-    """The gaps of a period, and the verdicts of its visits still open (for the trends)."""
+    """The gaps of a period, and for their trends: the verdicts of its visits still open,
+    and how the period was split (whole local days of `zone`, spans at the edges)."""
 
     gaps: list[Gap]
     open: list[Verdict]
+    days: tuple[dt.date, dt.date] | None
+    spans: list[Span]
+    zone: dt.tzinfo
 
 
 def gaps(since: dt.datetime, until: dt.datetime, now: dt.datetime, zone: dt.tzinfo,
@@ -230,7 +236,7 @@ def gaps(since: dt.datetime, until: dt.datetime, now: dt.datetime, zone: dt.tzin
     tickets = tickets_of({s for t in failing.values() for s in t.ticket_sessions})
     found = [_gap(n, t, tickets, samples) for n, t in failing.items()]
     found.sort(key=most_failed_first)
-    return Found(found, still_open)
+    return Found(found, still_open, days, spans, zone)
 
 
 def _bucket(column: Any, since: dt.datetime, size: dt.timedelta, buckets: int) -> Any:
@@ -247,25 +253,51 @@ def _bucket(column: Any, since: dt.datetime, size: dt.timedelta, buckets: int) -
 
 
 def failure_trends(normalized: list[str], since: dt.datetime, until: dt.datetime,
-                   size: dt.timedelta, still_open: list[Verdict]) -> dict[str, list[int]]:
+                   size: dt.timedelta, found: Found) -> dict[str, list[int]]:
     """Failures of each of these forms in [since, until), per bucket of `size` from `since`
-    (the last bucket takes the rest)."""
+    (the last bucket takes the rest): a whole day that falls in one bucket from `gap_day`,
+    the rest (the edges, a day a bucket edge cuts, as a clock change can) from the
+    verdicts, and the visits still open."""
     buckets = max(1, -(-(until - since) // size))
     trends: dict[str, list[int]] = {n: [0] * buckets for n in normalized}
-    bucket = _bucket(SearchVerdict.at, since, size, buckets).label("bucket")
-    # One form at a time: with an equality, every database reads the (normalized, at)
-    # index; with IN, SQLite without statistics chose the index on `at` (30 days of rows).
-    for form, row in trends.items():
-        for index, failures in db.session.execute(
-                select(bucket, func.count())
-                .where(SearchVerdict.normalized == form, SearchVerdict.at >= since,
-                       SearchVerdict.at < until, SearchVerdict.failure.is_not(None))
-                .group_by(literal_column("bucket"))):
-            row[int(index)] += failures
-    for verdict in still_open:
+
+    def bucket_of(moment: dt.datetime) -> int:
+        return max(0, min(buckets - 1, int((moment - since) // size)))
+
+    spans = list(found.spans)
+    whole: dict[dt.date, int] = {}
+    if found.days is not None:
+        day = found.days[0]
+        while day <= found.days[1]:
+            start, end = _midnight(day, found.zone), _midnight(day + _DAY, found.zone)
+            if bucket_of(start) == bucket_of(end - _INSTANT):
+                whole[day] = bucket_of(start)
+            else:
+                spans.append((start, end))
+            day += _DAY
+    if whole and normalized:
+        table = GapDay.__table__
+        for form, day, failures in db.session.execute(
+                select(table.c.normalized, table.c.day, table.c.failures)
+                .where(table.c.normalized.in_(normalized), table.c.day >= min(whole),
+                       table.c.day <= max(whole), table.c.failures > 0)):
+            if day in whole:
+                trends[form][whole[day]] += failures
+    if spans:
+        bucket = _bucket(SearchVerdict.at, since, size, buckets).label("bucket")
+        # One form at a time: with an equality, every database reads the (normalized, at)
+        # index; with IN, SQLite without statistics chose the index on `at`.
+        for form, row in trends.items():
+            for index, failures in db.session.execute(
+                    select(bucket, func.count())
+                    .where(SearchVerdict.normalized == form, _in_spans(SearchVerdict.at, spans),
+                           SearchVerdict.failure.is_not(None))
+                    .group_by(literal_column("bucket"))):
+                row[int(index)] += failures
+    for verdict in found.open:
         search = verdict.search
         if verdict.failure is not None and not verdict.pending and search.normalized in trends:
-            trends[search.normalized][min(buckets - 1, int((search.at - since) // size))] += 1
+            trends[search.normalized][bucket_of(search.at)] += 1
     return trends
 
 
