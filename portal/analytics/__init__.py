@@ -28,8 +28,8 @@ records), `counts` (the SQL that fills them) and `tables` (the page's tables and
 
 from __future__ import annotations
 
+from .build import build_report
 from .counts import PARTS
-from .counts import build_report
 from .periods import DAILY_UP_TO_DAYS
 from .periods import EARLIEST
 from .periods import MAX_DAYS
