@@ -564,7 +564,8 @@ class AnalyticsVisitDay(db.Model):
 
     __tablename__ = "analytics_visit_day"
     __table_args__ = (
-        Index("ix_analytics_visit_day_visitor_id_day", "visitor_id", "day"),
+        # Covers the join with the tickets of a visitor (deflection).
+        Index("ix_analytics_visit_day_visitor", "visitor_id", "day", "read_at", "session_id"),
         Index("ix_analytics_visit_day_first_read_at", "first_read_at"),
         # The few visits that read on a second day (across midnight).
         Index("ix_analytics_visit_day_day_later_read", "day",

@@ -180,7 +180,8 @@ def deflection(report: Report, edges, _aliases, now: dt.datetime, visits=None) -
             report.pending_sessions -= 1
 
 
-def vote_rows(edges, uncounted: bool = False) -> list[tuple[int, str, bool, str | None, int]]:
+def vote_rows(edges, uncounted: bool = False
+              ) -> list[tuple[int | None, str, bool, str | None, int]]:
     """(bucket, article, helpful, reason, votes) of the votes given or changed in the
     period; with `uncounted`, only those `vote_day` does not count yet."""
     where = [_within(Vote.updated_at, edges)]
@@ -195,17 +196,20 @@ def vote_rows(edges, uncounted: bool = False) -> list[tuple[int, str, bool, str 
                 _edges(edges))]
 
 
-def tally_votes(report: Report, rows: Iterable[tuple[int, str, bool, str | None, int]],
+def tally_votes(report: Report,
+                rows: Iterable[tuple[int | None, str, bool, str | None, int]],
                 aliases: Mapping[str, str]) -> None:
     """Votes per bucket, the articles' answers and the reasons of the "no"s, from rows of
-    (bucket, article, helpful, reason, votes)."""
+    (bucket, article, helpful, reason, votes); a row without a bucket is already in its
+    bucket's figures."""
     articles: dict[str, ArticleVotes] = {}
     for index, article_id, helpful, reason, votes in rows:
         if not votes:
             continue
-        bucket = report.buckets[index]
-        bucket.votes += votes
-        bucket.helpful += votes if helpful else 0
+        if index is not None:
+            bucket = report.buckets[index]
+            bucket.votes += votes
+            bucket.helpful += votes if helpful else 0
         article_id = aliases.get(article_id, article_id)
         entry = articles.setdefault(article_id, ArticleVotes(article_id))
         entry.votes += votes

@@ -15,9 +15,12 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import String
 from sqlalchemy import and_
+from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import type_coerce
 
 from ..extensions import db
 from ..models import AnalyticsDay
@@ -106,26 +109,33 @@ def _later_reads(period: Period) -> dict[int, tuple[dt.date, dt.datetime]]:
     return found
 
 
+def _moment(value: Any) -> dt.datetime:
+    """A moment read as text (SQLite's, parsed here at C speed) or as a datetime."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    return value  # type: ignore[no-any-return]
+
+
 def _followed(report: Report, since: dt.datetime, until: dt.datetime
-              ) -> dict[int, tuple[dt.date, dt.datetime]]:
+              ) -> list[tuple[dt.date, dt.datetime]]:
     """The judged visits that read within the period and whose visitor opened a ticket
-    within the window after the first of those reads: that read, by visit."""
+    within the window after the first of those reads: the day and moment of that read."""
     period, window = report.period, report.window
     table = AnalyticsVisitDay.__table__
-    reads: dict[int, list[tuple[dt.date, dt.datetime, dt.datetime]]] = {}
-    for session_id, day, read_at, ticket_at in db.session.execute(
-            select(table.c.session_id, table.c.day, table.c.read_at, Ticket.created_at)
+    # Each visit's first read with a ticket after it is its first read within the period,
+    # and its first ticket after that read is its first ticket after any of them. Thousands
+    # of rows: read as text, SQLAlchemy's parsing of SQLite's moments took most of the time.
+    found = []
+    for day, first, ticket_at in db.session.execute(
+            select(func.min(table.c.day), type_coerce(func.min(table.c.read_at), String()),
+                   type_coerce(func.min(Ticket.created_at), String()))
             .join(Ticket, and_(Ticket.visitor_id == table.c.visitor_id,
                                Ticket.created_at >= table.c.read_at))
             .where(Ticket.created_at >= since, Ticket.created_at < until + window,
-                   table.c.read_at.is_not(None), _in_period(table.c.day, period))):
-        reads.setdefault(session_id, []).append((day, read_at, ticket_at))
-    found = {}
-    for session_id, rows in reads.items():
-        day, first, _ticket = min(rows, key=lambda r: r[1])
-        # Every ticket after a read of the visit is after its first read too.
-        if min(t for _d, _r, t in rows) - first <= window:
-            found[session_id] = (day, first)
+                   table.c.read_at.is_not(None), _in_period(table.c.day, period))
+            .group_by(table.c.session_id)):
+        if _moment(ticket_at) - _moment(first) <= window:
+            found.append((dt.date.fromisoformat(str(day)), _moment(first)))
     return found
 
 
@@ -149,7 +159,7 @@ def _deflection(report: Report, edges: list[dt.datetime], aliases: Mapping[str, 
         bucket.read_sessions += matured[index]
         bucket.deflected += matured[index]
         report.pending_sessions += read[index] - matured[index]
-    for day, first in _followed(report, edges[0], edges[-1]).values():
+    for day, first in _followed(report, edges[0], edges[-1]):
         bucket = report.buckets[_index(period, day)]
         if first < cut:
             bucket.deflected -= 1
@@ -161,13 +171,24 @@ def _deflection(report: Report, edges: list[dt.datetime], aliases: Mapping[str, 
 
 def _votes(report: Report, edges: list[dt.datetime], aliases: Mapping[str, str],
            _now: dt.datetime) -> None:
+    """The counted votes per day, then per article and answer over the whole period (two
+    small sums, not one row per day and article), with the votes not counted yet."""
     period = report.period
     table = VoteDay.__table__
-    rows = [(_index(period, day), article_id, helpful, reason or None, votes)
-            for day, article_id, helpful, reason, votes in db.session.execute(
-                select(table.c.day, table.c.article_id, table.c.helpful, table.c.reason,
-                       table.c.votes)
-                .where(_in_period(table.c.day, period), table.c.votes != 0))]
+    counted = (_in_period(table.c.day, period), table.c.votes != 0)
+    for day, votes, helpful in db.session.execute(
+            select(table.c.day, func.sum(table.c.votes),
+                   func.sum(case((table.c.helpful, table.c.votes), else_=0)))
+            .where(*counted).group_by(table.c.day)):
+        bucket = report.buckets[_index(period, day)]
+        bucket.votes += votes
+        bucket.helpful += helpful
+    rows = [(None, article_id, helpful, reason or None, votes)
+            for article_id, helpful, reason, votes in db.session.execute(
+                select(table.c.article_id, table.c.helpful, table.c.reason,
+                       func.sum(table.c.votes))
+                .where(*counted)
+                .group_by(table.c.article_id, table.c.helpful, table.c.reason))]
     counts.tally_votes(report, rows + counts.vote_rows(edges, uncounted=True), aliases)
 
 

@@ -5,7 +5,9 @@ writer's queue). Then its searches are judged (`analysis.judge`, the same rule t
 report applies), the verdicts stored in `search_verdict`, and added to the daily rollups:
 `gap_day` (per local day of the team and normalized form: searches, failures by kind and
 outcome, first and last failure) and `gap_day_query` (failures per typed query, the
-samples). The report adds up the rollups and judges only the visits still open.
+samples). The report adds up the rollups and judges only the visits still open. The same
+step counts the visit in the analytics rollups (`analytics.rollups`), and each run counts
+the votes given or changed since (`feedback.count_votes`).
 
 Once closed, a visit's verdicts change only when an event reaches it late: a reading time
 reported hours later, an event held in a queue past `GRACE`, a ticket joined to it. Those

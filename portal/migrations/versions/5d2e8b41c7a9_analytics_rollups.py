@@ -37,8 +37,8 @@ def upgrade():
                                 name=op.f("fk_analytics_visit_day_session_id_search_session")),
         sa.PrimaryKeyConstraint("session_id", "day", name=op.f("pk_analytics_visit_day")),
     )
-    op.create_index("ix_analytics_visit_day_visitor_id_day", "analytics_visit_day",
-                    ["visitor_id", "day"])
+    op.create_index("ix_analytics_visit_day_visitor", "analytics_visit_day",
+                    ["visitor_id", "day", "read_at", "session_id"])
     op.create_index("ix_analytics_visit_day_first_read_at", "analytics_visit_day",
                     ["first_read_at"])
     op.create_index("ix_analytics_visit_day_day_later_read", "analytics_visit_day", ["day"],
@@ -87,7 +87,7 @@ def downgrade():
     op.drop_table("analytics_day")
     op.drop_index("ix_analytics_visit_day_day_later_read", table_name="analytics_visit_day")
     op.drop_index("ix_analytics_visit_day_first_read_at", table_name="analytics_visit_day")
-    op.drop_index("ix_analytics_visit_day_visitor_id_day", table_name="analytics_visit_day")
+    op.drop_index("ix_analytics_visit_day_visitor", table_name="analytics_visit_day")
     op.drop_table("analytics_visit_day")
     with op.batch_alter_table("vote") as batch:
         batch.drop_index("ix_vote_counted_day_updated_at")
