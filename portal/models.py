@@ -17,7 +17,6 @@ from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import false
-from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -567,10 +566,7 @@ class AnalyticsVisitDay(db.Model):
         # Covers the join with the tickets of a visitor (deflection).
         Index("ix_analytics_visit_day_visitor", "visitor_id", "day", "read_at", "session_id"),
         Index("ix_analytics_visit_day_first_read_at", "first_read_at"),
-        # The few visits that read on a second day (across midnight).
-        Index("ix_analytics_visit_day_day_later_read", "day",
-              sqlite_where=text("read_at IS NOT NULL AND first_read_at IS NULL"),
-              postgresql_where=text("read_at IS NOT NULL AND first_read_at IS NULL")),
+        Index("ix_analytics_visit_day_later_read_day", "later_read", "day"),
     )
 
     session_id: Mapped[int] = mapped_column(
@@ -586,6 +582,8 @@ class AnalyticsVisitDay(db.Model):
     read_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     #: `read_at` again on the day of the visit's first read (None on its other days).
     first_read_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: It read that day, and on an earlier day too (a visit across midnight: rare).
+    later_read: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
 class AnalyticsDay(db.Model):

@@ -46,9 +46,17 @@ PARTS = frozenset({"searches", "sessions", "tickets", "deflection", "votes", "li
                    "resolutions", "responses"})
 
 
+#: Up to this many visits not judged yet are looked up by id (by the index on the session
+#: of each event); more (the job that judges them has not run) are read by a subquery.
+OPEN_BY_ID = 5000
+
+
 def open_visits():
-    """The visits not judged yet: the rollups hold none of them (see `rollups`)."""
-    return select(SearchSession.id).where(SearchSession.judged_at.is_(None))
+    """The visits not judged yet, which the rollups hold none of (see `rollups`): their
+    ids, or a subquery when there are many."""
+    unjudged = select(SearchSession.id).where(SearchSession.judged_at.is_(None))
+    ids = list(db.session.scalars(unjudged.limit(OPEN_BY_ID + 1)))
+    return unjudged if len(ids) > OPEN_BY_ID else ids
 
 
 @functools.lru_cache(maxsize=64)

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Integer
+from sqlalchemy import Interval
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import case
+from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import type_coerce
+from sqlalchemy import true
 
 from ..extensions import db
 from ..models import AnalyticsDay
@@ -90,9 +93,8 @@ def _later_reads(period: Period) -> dict[int, tuple[dt.date, dt.datetime]]:
     """The visits whose first read came before the period and that read again within it
     (across its first midnight): their first read within the period, by visit."""
     table = AnalyticsVisitDay.__table__
-    again = select(table.c.session_id).where(
-        table.c.read_at.is_not(None), table.c.first_read_at.is_(None),
-        _in_period(table.c.day, period))
+    again = select(table.c.session_id).where(table.c.later_read == true(),
+                                             _in_period(table.c.day, period))
     days: dict[int, list[Any]] = {}
     for row in db.session.execute(
             select(table.c.session_id, table.c.day, table.c.read_at, table.c.first_read_at)
@@ -109,34 +111,41 @@ def _later_reads(period: Period) -> dict[int, tuple[dt.date, dt.datetime]]:
     return found
 
 
-def _moment(value: Any) -> dt.datetime:
-    """A moment read as text (SQLite's, parsed here at C speed) or as a datetime."""
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
-    return value  # type: ignore[no-any-return]
+def _micros(moment: Any) -> Any:
+    """SQLite: a stored moment (text to the microsecond) as whole microseconds."""
+    return (cast(func.strftime("%s", moment), Integer) * 1_000_000
+            + cast(func.substr(moment, 21, 6), Integer))
 
 
-def _followed(report: Report, since: dt.datetime, until: dt.datetime
-              ) -> list[tuple[dt.date, dt.datetime]]:
+def _soon_after(earlier: Any, later: Any, window: dt.timedelta) -> Any:
+    """SQL: `later` came at most `window` after `earlier`, to the microsecond."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return later - earlier <= bindparam("window", window, type_=Interval)
+    micros = window // dt.timedelta(microseconds=1)
+    return _micros(later) - _micros(earlier) <= bindparam("window_us", micros, Integer)
+
+
+def _followed(report: Report, since: dt.datetime, until: dt.datetime, cut: dt.datetime
+              ) -> list[tuple[dt.date, int, int]]:
     """The judged visits that read within the period and whose visitor opened a ticket
-    within the window after the first of those reads: the day and moment of that read."""
+    within the window after the first of those reads, per day of that read: (day, visits,
+    visits whose window is over, their first read before `cut`)."""
     period, window = report.period, report.window
     table = AnalyticsVisitDay.__table__
     # Each visit's first read with a ticket after it is its first read within the period,
-    # and its first ticket after that read is its first ticket after any of them. Thousands
-    # of rows: read as text, SQLAlchemy's parsing of SQLite's moments took most of the time.
-    found = []
-    for day, first, ticket_at in db.session.execute(
-            select(func.min(table.c.day), type_coerce(func.min(table.c.read_at), String()),
-                   type_coerce(func.min(Ticket.created_at), String()))
-            .join(Ticket, and_(Ticket.visitor_id == table.c.visitor_id,
-                               Ticket.created_at >= table.c.read_at))
-            .where(Ticket.created_at >= since, Ticket.created_at < until + window,
-                   table.c.read_at.is_not(None), _in_period(table.c.day, period))
-            .group_by(table.c.session_id)):
-        if _moment(ticket_at) - _moment(first) <= window:
-            found.append((dt.date.fromisoformat(str(day)), _moment(first)))
-    return found
+    # and its first ticket after that read is its first ticket after any of them.
+    first_at, ticket_at = func.min(table.c.read_at), func.min(Ticket.created_at)
+    visits = (select(func.min(table.c.day).label("day"), first_at.label("first_at"))
+              .join(Ticket, and_(Ticket.visitor_id == table.c.visitor_id,
+                                 Ticket.created_at >= table.c.read_at))
+              .where(Ticket.created_at >= since, Ticket.created_at < until + window,
+                     table.c.read_at.is_not(None), _in_period(table.c.day, period))
+              .group_by(table.c.session_id)
+              .having(_soon_after(first_at, ticket_at, window)).subquery())
+    return [(day, n, matured) for day, n, matured in db.session.execute(
+        select(visits.c.day, func.count(),
+               func.coalesce(func.sum(case((visits.c.first_at < cut, 1), else_=0)), 0))
+        .group_by(visits.c.day))]
 
 
 def _deflection(report: Report, edges: list[dt.datetime], aliases: Mapping[str, str],
@@ -159,13 +168,11 @@ def _deflection(report: Report, edges: list[dt.datetime], aliases: Mapping[str, 
         bucket.read_sessions += matured[index]
         bucket.deflected += matured[index]
         report.pending_sessions += read[index] - matured[index]
-    for day, first in _followed(report, edges[0], edges[-1]):
+    for day, followed, matured_ones in _followed(report, edges[0], edges[-1], cut):
         bucket = report.buckets[_index(period, day)]
-        if first < cut:
-            bucket.deflected -= 1
-        else:
-            bucket.read_sessions += 1
-            report.pending_sessions -= 1
+        bucket.deflected -= matured_ones
+        bucket.read_sessions += followed - matured_ones
+        report.pending_sessions -= followed - matured_ones
     counts.deflection(report, edges, aliases, now, visits=counts.open_visits())
 
 

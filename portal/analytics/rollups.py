@@ -75,7 +75,7 @@ def _days_of(visit: Any, zone: dt.tzinfo, clicked: set[int]) -> list[dict[str, A
             days[day] = {"session_id": session.id, "day": day,
                          "visitor_id": session.visitor_id, "started_day": started,
                          "searches": 0, "zero_results": 0, "clicked": 0,
-                         "read_at": None, "first_read_at": None}
+                         "read_at": None, "first_read_at": None, "later_read": False}
         return days[day]
 
     for search in visit.searches:
@@ -89,9 +89,11 @@ def _days_of(visit: Any, zone: dt.tzinfo, clicked: set[int]) -> list[dict[str, A
             if row["read_at"] is None or event.at < row["read_at"]:
                 row["read_at"] = event.at
     read_days = [day for day, row in days.items() if row["read_at"] is not None]
-    if read_days:
-        first = days[min(read_days)]
-        first["first_read_at"] = first["read_at"]
+    for day in read_days:
+        if day == min(read_days):
+            days[day]["first_read_at"] = days[day]["read_at"]
+        else:
+            days[day]["later_read"] = True
     return [days[day] for day in sorted(days)]
 
 

@@ -15,9 +15,6 @@ down_revision = "a7c3e19f4d20"
 branch_labels = None
 depends_on = None
 
-_LATER_READ = "read_at IS NOT NULL AND first_read_at IS NULL"
-
-
 def upgrade():
     with op.batch_alter_table("vote") as batch:
         batch.add_column(sa.Column("counted_day", sa.Date(), nullable=True))
@@ -33,6 +30,7 @@ def upgrade():
         sa.Column("clicked", sa.Integer(), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("first_read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("later_read", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["session_id"], ["search_session.id"], ondelete="CASCADE",
                                 name=op.f("fk_analytics_visit_day_session_id_search_session")),
         sa.PrimaryKeyConstraint("session_id", "day", name=op.f("pk_analytics_visit_day")),
@@ -41,8 +39,8 @@ def upgrade():
                     ["visitor_id", "day", "read_at", "session_id"])
     op.create_index("ix_analytics_visit_day_first_read_at", "analytics_visit_day",
                     ["first_read_at"])
-    op.create_index("ix_analytics_visit_day_day_later_read", "analytics_visit_day", ["day"],
-                    sqlite_where=sa.text(_LATER_READ), postgresql_where=sa.text(_LATER_READ))
+    op.create_index("ix_analytics_visit_day_later_read_day", "analytics_visit_day",
+                    ["later_read", "day"])
     op.create_table(
         "analytics_day",
         sa.Column("day", sa.Date(), nullable=False),
@@ -85,7 +83,7 @@ def downgrade():
     op.drop_table("vote_day")
     op.drop_table("analytics_sessions")
     op.drop_table("analytics_day")
-    op.drop_index("ix_analytics_visit_day_day_later_read", table_name="analytics_visit_day")
+    op.drop_index("ix_analytics_visit_day_later_read_day", table_name="analytics_visit_day")
     op.drop_index("ix_analytics_visit_day_first_read_at", table_name="analytics_visit_day")
     op.drop_index("ix_analytics_visit_day_visitor", table_name="analytics_visit_day")
     op.drop_table("analytics_visit_day")
