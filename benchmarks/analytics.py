@@ -278,6 +278,10 @@ def run(args, database: str | None) -> None:
             closed = verdicts.close_visits(dt.datetime.now(dt.UTC), calendar().zone)
             print(f"rollup (the job that closes visits): {closed} visits in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
+            if database:
+                with db.engine.connect() as connection:  # as autovacuum would, soon after
+                    connection.execution_options(isolation_level="AUTOCOMMIT") \
+                        .exec_driver_sql("VACUUM ANALYZE")
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
