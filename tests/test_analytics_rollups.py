@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func
@@ -167,3 +168,15 @@ def test_what_happens_after_the_rollup_is_on_the_page_at_once(make_app, articles
     with app.app_context():
         verdicts.close_visits(now + dt.timedelta(hours=1), ZONE)
     assert summary(client, days=7)["click-through"] == ("33.3%", f"1 of 3 {OPENED}")
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_rollups_of_another_time_zone_are_not_read(make_app, articles_dir, database):
+    app = make_app(articles_dir, database, TRACKING_CLOSE_SECONDS=0)
+    with app.app_context():
+        now = dt.datetime.now(dt.UTC)
+        generate_month(5, now, visits=200)
+        verdicts.close_visits(now, ZoneInfo("Asia/Vladivostok"))
+        assert count(AnalyticsDay) and not verdicts.rollups_usable(ZONE)
+        # Days of Vladivostok are not Moscow's: the report counts from raw events.
+        both_ways(analytics.last_days(30, now, ZONE), now)

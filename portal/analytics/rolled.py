@@ -65,7 +65,9 @@ def _searches(report: Report, edges: list[dt.datetime], aliases: Mapping[str, st
 def _sessions(report: Report, edges: list[dt.datetime], aliases: Mapping[str, str],
               now: dt.datetime) -> None:
     """A judged visit counts when it searched or read within the period, in the bucket of
-    the day it began (visits that began before the period, in the first)."""
+    the day it began (visits that began before the period, in the first). A visit helped
+    on every day from its first to its last: a day in between with no search or read
+    would take a whole day of other clicks, each less than 30 minutes apart."""
     period = report.period
     table = AnalyticsSessions.__table__
     for started, sessions in db.session.execute(
