@@ -131,7 +131,7 @@ def _followed(report: Report, since: dt.datetime, until: dt.datetime, cut: dt.da
               ) -> list[tuple[dt.date, int, int]]:
     """The judged visits that read within the period and whose visitor opened a ticket
     within the window after the first of those reads, per day of that read: (day, visits,
-    visits whose window is over, their first read before `cut`)."""
+    those of them whose window is over: first read before `cut`)."""
     period, window = report.period, report.window
     table = AnalyticsVisitDay.__table__
     # Each visit's first read with a ticket after it is its first read within the period,
