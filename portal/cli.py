@@ -321,7 +321,8 @@ def report_gaps(days: int, limit: int, as_csv: bool, as_json: bool, from_raw: bo
 @with_appcontext
 def report_rollup(only_ended: bool) -> None:
     """Judge each search of the visits that ended and count the daily rollups the gaps
-    report reads; without --only-ended, everything is counted again from the events."""
+    report and the analytics page read; without --only-ended, everything is counted again
+    from the events."""
     now, zone = dt.datetime.now(dt.UTC), calendar().zone
     started = time.perf_counter()
     if only_ended:

@@ -60,7 +60,6 @@ class Vote(db.Model):
     """A visitor's answer to "Did this help?" for one article; changeable, one per pair."""
 
     __tablename__ = "vote"
-    __table_args__ = (UniqueConstraint("visitor_id", "article_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     visitor_id: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -75,6 +74,12 @@ class Vote(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"))
     close_note: Mapped[str | None] = mapped_column(Text)
+    #: The local day whose `vote_day` row counts this vote as it is now (None: not counted
+    #: there, read from this row; a changed vote is taken out of its day and waits again).
+    counted_day: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("visitor_id", "article_id"),
+                      Index("ix_vote_counted_day_updated_at", "counted_day", "updated_at"))
 
 
 class SearchSession(db.Model):
@@ -549,3 +554,71 @@ class RollupState(db.Model):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+
+
+class AnalyticsVisitDay(db.Model):
+    """What one judged visit adds to the analytics of one local day of the team (a day it
+    searched or read an article on its own): kept so that a visit opened again can be taken
+    out of `analytics_day` and `analytics_sessions` exactly as it was put in."""
+
+    __tablename__ = "analytics_visit_day"
+    __table_args__ = (
+        # Covers the join with the tickets of a visitor (deflection).
+        Index("ix_analytics_visit_day_visitor", "visitor_id", "day", "read_at", "session_id"),
+        Index("ix_analytics_visit_day_first_read_at", "first_read_at"),
+        Index("ix_analytics_visit_day_later_read_day", "later_read", "day"),
+    )
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("search_session.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: The local day the visit began on (the day its help session counts in).
+    started_day: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    searches: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    zero_results: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    clicked: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: The first article read that day not from a support reply.
+    read_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: `read_at` again on the day of the visit's first read (None on its other days).
+    first_read_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: It read that day, and on an earlier day too (a visit across midnight: rare).
+    later_read: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class AnalyticsDay(db.Model):
+    """The judged visits' searches and first reads of one local day of the team."""
+
+    __tablename__ = "analytics_day"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    searches: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    zero_results: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    clicked: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: Visits whose first article read (not from a support reply) was on this day.
+    reads: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class AnalyticsSessions(db.Model):
+    """Judged help sessions, by the day they began and the first and last day they searched
+    or read: a period counts those that searched or read within it."""
+
+    __tablename__ = "analytics_sessions"
+
+    started_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    first_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    sessions: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class VoteDay(db.Model):
+    """Votes counted per local day of their last change, article and answer."""
+
+    __tablename__ = "vote_day"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    helpful: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    #: The reason of a "no" ("" for none: a key column cannot be NULL).
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)
+    votes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

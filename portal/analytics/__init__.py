@@ -22,14 +22,21 @@ support team's local days (a balanced CASE over the bucket edges, which SQLite a
 PostgreSQL both run); only the few visits followed by a ticket are looked at in Python.
 Knows no request: the caller passes the period, the article aliases and the window.
 
+The big parts (searches, help sessions, reads for deflection, votes) are read from daily
+rollups (`rollups` writes them when a visit is judged, `rolled` reads them), with the
+visits still open and the votes not counted yet counted raw; `build_report(...,
+from_raw=True)` counts everything from raw events, with the same figures.
+
 The parts: `periods` (the days shown and their buckets), `report` (the counted numbers as
-records), `counts` (the SQL that fills them) and `tables` (the page's tables and their CSV).
+records), `counts` (the SQL that fills them from raw events), `rollups` and `rolled` (the
+rollups, written and read), `build` (a report of either) and `tables` (the page's tables
+and their CSV).
 """
 
 from __future__ import annotations
 
+from .build import build_report
 from .counts import PARTS
-from .counts import build_report
 from .periods import DAILY_UP_TO_DAYS
 from .periods import EARLIEST
 from .periods import MAX_DAYS

@@ -23,7 +23,6 @@ from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
-from sqlalchemy import text
 from sqlalchemy import type_coerce
 
 from ..extensions import db
@@ -35,36 +34,29 @@ from ..models import TicketEvent
 from ..models import TicketLink
 from ..models import UtcDateTime
 from ..models import Vote
-from .periods import Period
 from .report import NO_REASON
 from .report import ArticleLinks
 from .report import ArticleResolutions
 from .report import ArticleVotes
-from .report import Bucket
 from .report import LineResponses
 from .report import Report
+from .rollups import NOT_SELF_HELP
 
 PARTS = frozenset({"searches", "sessions", "tickets", "deflection", "votes", "links",
                    "resolutions", "responses"})
 
 
-def build_report(period: Period, aliases: Mapping[str, str], window: dt.timedelta,
-                 now: dt.datetime, parts: Iterable[str] = PARTS) -> Report:
-    """The metrics of `period` (only the `parts` asked for); `aliases` maps old article ids
-    to current ones, `window` is how long after reading a ticket undoes a deflection."""
-    report = Report(period, window, [Bucket(first=a, last=b) for a, b in period.spans()])
-    edges = period.edges()
-    if db.session.get_bind().dialect.name == "postgresql":
-        # These scans look costly to the planner, which then compiles them to machine code
-        # first: that alone took longer (0.1-0.4 s) than running them.
-        db.session.execute(text("SET LOCAL jit = off"))
-    parts = set(parts)
-    for part, count in _SECTIONS.items():
-        if part in parts:
-            count(report, edges, aliases, now)
-    for bucket in report.buckets:
-        report.totals.add(bucket)
-    return report
+#: Up to this many visits not judged yet are looked up by id (by the index on the session
+#: of each event); more (the job that judges them has not run) are read by a subquery.
+OPEN_BY_ID = 5000
+
+
+def open_visits():
+    """The visits not judged yet, which the rollups hold none of (see `rollups`): their
+    ids, or a subquery when there are many."""
+    unjudged = select(SearchSession.id).where(SearchSession.judged_at.is_(None))
+    ids = list(db.session.scalars(unjudged.limit(OPEN_BY_ID + 1)))
+    return unjudged if len(ids) > OPEN_BY_ID else ids
 
 
 @functools.lru_cache(maxsize=64)
@@ -101,39 +93,52 @@ def _count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _searches(report: Report, edges, _aliases, _now) -> None:
+def searches(report: Report, edges, _aliases, _now, visits=None) -> None:
+    """Searches, those that found nothing and those with a result opened (of `visits`
+    only, a subquery of session ids, when given)."""
     # A result is opened after its search, so views since the period began are enough; one
     # set of them (not a lookup per search) is what both databases do fastest.
     opened = select(ArticleEvent.search_id).where(
         ArticleEvent.kind == "view", ArticleEvent.search_id.is_not(None),
         ArticleEvent.at >= edges[0])
+    where = [_within(SearchEvent.at, edges)]
+    if visits is not None:
+        where.append(SearchEvent.session_id.in_(visits))
+        opened = opened.where(ArticleEvent.search_id.in_(
+            select(SearchEvent.id).where(*where)))
     rows = db.session.execute(
         select(_bucket(SearchEvent.at, len(edges) - 1), func.count(),
                _count_if(SearchEvent.results == 0), _count_if(SearchEvent.id.in_(opened)))
-        .where(_within(SearchEvent.at, edges)).group_by(_BY_BUCKET), _edges(edges))
-    for index, searches, zero, clicked in rows:
+        .where(*where).group_by(_BY_BUCKET), _edges(edges))
+    for index, found, zero, clicked in rows:
         bucket = report.buckets[index]
-        bucket.searches, bucket.zero_results, bucket.clicked = searches, zero, clicked
+        bucket.searches += found
+        bucket.zero_results += zero
+        bucket.clicked += clicked
 
 
 def _self_help_views(edges):
     """Article views in the period that were not opened from a support reply."""
-    return (ArticleEvent.kind == "view", ArticleEvent.via != "agent_link",
+    return (ArticleEvent.kind == "view", ArticleEvent.via != NOT_SELF_HELP,
             _within(ArticleEvent.at, edges))
 
 
-def _sessions(report: Report, edges, _aliases, _now) -> None:
+def sessions(report: Report, edges, _aliases, _now, visits=None) -> None:
     """Help sessions, each in the bucket of the day it began (visits that began before the
-    period, in its first bucket)."""
+    period, in its first bucket); of `visits` only, when given."""
     searched = select(SearchEvent.session_id).where(_within(SearchEvent.at, edges))
     read = select(ArticleEvent.session_id).where(*_self_help_views(edges))
+    where = [SearchSession.last_seen_at >= edges[0], SearchSession.started_at < edges[-1]]
+    if visits is not None:
+        searched = searched.where(SearchEvent.session_id.in_(visits))
+        read = read.where(ArticleEvent.session_id.in_(visits))
+        where.append(SearchSession.id.in_(visits))
     rows = db.session.execute(
         select(_bucket(SearchSession.started_at, len(edges) - 1), func.count())
-        .where(SearchSession.last_seen_at >= edges[0], SearchSession.started_at < edges[-1],
-               SearchSession.id.in_(searched) | SearchSession.id.in_(read))
+        .where(*where, SearchSession.id.in_(searched) | SearchSession.id.in_(read))
         .group_by(_BY_BUCKET), _edges(edges))
-    for index, sessions in rows:
-        report.buckets[index].help_sessions = sessions
+    for index, found in rows:
+        report.buckets[index].help_sessions += found
 
 
 def _tickets(report: Report, edges, _aliases, _now) -> None:
@@ -144,19 +149,23 @@ def _tickets(report: Report, edges, _aliases, _now) -> None:
         report.buckets[index].tickets = tickets
 
 
-def _deflection(report: Report, edges, _aliases, now: dt.datetime) -> None:
+def deflection(report: Report, edges, _aliases, now: dt.datetime, visits=None) -> None:
     """Visits that read an article, by their first read; a visit is decided once its window
-    is over or a ticket came within it."""
-    reads = (select(ArticleEvent.session_id, func.min(ArticleEvent.at).label("first_at"))
-             .where(*_self_help_views(edges)).group_by(ArticleEvent.session_id).subquery())
+    is over or a ticket came within it. Of `visits` only, when given."""
+    reads = select(ArticleEvent.session_id, func.min(ArticleEvent.at).label("first_at")) \
+        .where(*_self_help_views(edges))
+    if visits is not None:
+        reads = reads.where(ArticleEvent.session_id.in_(visits))
+    reads = reads.group_by(ArticleEvent.session_id).subquery()
     matured_before = now - report.window
-    for index, visits, matured in db.session.execute(
+    for index, read, matured in db.session.execute(
             select(_bucket(_FIRST_AT, len(edges) - 1), func.count(),
                    _count_if(reads.c.first_at < matured_before))
             .select_from(reads).group_by(_BY_BUCKET), _edges(edges)):
         bucket = report.buckets[index]
-        bucket.read_sessions = bucket.deflected = matured
-        report.pending_sessions += visits - matured
+        bucket.read_sessions += matured
+        bucket.deflected += matured
+        report.pending_sessions += read - matured
     # The visits whose visitor wrote a ticket afterwards: was it within the window? (Plain
     # datetimes, both read the same way, since only their difference matters: thousands
     # of rows.)
@@ -179,17 +188,36 @@ def _deflection(report: Report, edges, _aliases, now: dt.datetime) -> None:
             report.pending_sessions -= 1
 
 
-def _votes(report: Report, edges, aliases: Mapping[str, str], _now) -> None:
-    for index, votes, helpful in db.session.execute(
-            select(_bucket(Vote.updated_at, len(edges) - 1), func.count(),
-                   _count_if(Vote.helpful))
-            .where(_within(Vote.updated_at, edges)).group_by(_BY_BUCKET), _edges(edges)):
-        report.buckets[index].votes, report.buckets[index].helpful = votes, helpful
+def vote_rows(edges, uncounted: bool = False
+              ) -> list[tuple[int | None, str, bool, str | None, int]]:
+    """(bucket, article, helpful, reason, votes) of the votes given or changed in the
+    period; with `uncounted`, only those `vote_day` does not count yet."""
+    where = [_within(Vote.updated_at, edges)]
+    if uncounted:
+        where.append(Vote.counted_day.is_(None))
+    return [(index, article_id, helpful, reason, votes) for index, article_id, helpful, reason,
+            votes in db.session.execute(
+                select(_bucket(Vote.updated_at, len(edges) - 1), Vote.article_id, Vote.helpful,
+                       Vote.reason, func.count())
+                .where(*where)
+                .group_by(_BY_BUCKET, Vote.article_id, Vote.helpful, Vote.reason),
+                _edges(edges))]
+
+
+def tally_votes(report: Report,
+                rows: Iterable[tuple[int | None, str, bool, str | None, int]],
+                aliases: Mapping[str, str]) -> None:
+    """Votes per bucket, the articles' answers and the reasons of the "no"s, from rows of
+    (bucket, article, helpful, reason, votes); a row without a bucket is already in its
+    bucket's figures."""
     articles: dict[str, ArticleVotes] = {}
-    for article_id, helpful, reason, votes in db.session.execute(
-            select(Vote.article_id, Vote.helpful, Vote.reason, func.count())
-            .where(_within(Vote.updated_at, edges))
-            .group_by(Vote.article_id, Vote.helpful, Vote.reason)):
+    for index, article_id, helpful, reason, votes in rows:
+        if not votes:
+            continue
+        if index is not None:
+            bucket = report.buckets[index]
+            bucket.votes += votes
+            bucket.helpful += votes if helpful else 0
         article_id = aliases.get(article_id, article_id)
         entry = articles.setdefault(article_id, ArticleVotes(article_id))
         entry.votes += votes
@@ -202,6 +230,10 @@ def _votes(report: Report, edges, aliases: Mapping[str, str], _now) -> None:
     report.articles = sorted(articles.values(),
                              key=lambda a: (-a.not_helpful, -a.votes, a.article_id))
     report.reasons = dict(sorted(report.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _votes(report: Report, edges, aliases: Mapping[str, str], _now) -> None:
+    tally_votes(report, vote_rows(edges), aliases)
 
 
 def _links(report: Report, edges, aliases: Mapping[str, str], _now) -> None:
@@ -264,8 +296,9 @@ def _responses(report: Report, edges, _aliases, _now) -> None:
     report.lines = [lines[n] for n in sorted(lines, key=lambda n: (n is None, n or 0))]
 
 
-_SECTIONS: dict[str, Callable] = {
-    "searches": _searches, "sessions": _sessions, "tickets": _tickets,
-    "deflection": _deflection, "votes": _votes, "links": _links,
+#: How each part is counted from raw events.
+RAW: dict[str, Callable] = {
+    "searches": searches, "sessions": sessions, "tickets": _tickets,
+    "deflection": deflection, "votes": _votes, "links": _links,
     "resolutions": _resolutions, "responses": _responses,
 }

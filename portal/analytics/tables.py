@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..feedback import REASONS
 from ..spreadsheet import write_csv
-from .counts import build_report
+from .build import build_report
 from .periods import Period
 from .report import Counts
 from .report import Report

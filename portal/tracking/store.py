@@ -189,24 +189,31 @@ def _(event: SearchMade, memory: Memory) -> None:
     memory.new_searches[event.uid] = search
 
 
-def _search_id(event: ArticleOpened, memory: Memory) -> int | None:
-    """The id of the search a result click names, when that search is this visitor's."""
+def _search_of(event: ArticleOpened, memory: Memory) -> tuple[int, int] | None:
+    """The id and session of the search a result click names, when that search is this
+    visitor's."""
     assert event.search_uid is not None  # asked only for clicks that name a search
     search = memory.new_searches.get(event.search_uid)
     if search is not None and search.id is None:
         db.session.flush()  # clicked within the same batch: give the search its id
-    return db.session.scalar(
-        select(SearchEvent.id).join(SearchSession)
+    found = db.session.execute(
+        select(SearchEvent.id, SearchEvent.session_id).join(SearchSession)
         .where(SearchEvent.uid == event.search_uid,
-               SearchSession.visitor_id == event.visitor_id))
+               SearchSession.visitor_id == event.visitor_id)).first()
+    return None if found is None else (found[0], found[1])
 
 
 @store.register
 def _(event: ArticleOpened, memory: Memory) -> None:
     session_id = session_for(memory, event)
-    search_id = _search_id(event, memory) if event.search_uid else None
-    if search_id is not None:
-        memory.opened.add(search_id)
+    search = _search_of(event, memory) if event.search_uid else None
+    search_id = None if search is None else search[0]
+    if search is not None:
+        memory.opened.add(search[0])
+        if search[1] != session_id:
+            # A result opened after its visit ended: that visit's search was clicked after
+            # all (the analytics count it), so a visit judged already is judged again.
+            verdicts.reopen([search[1]])
     db.session.add(ArticleEvent(
         uid=event.uid, session_id=session_id, at=event.at, kind="view",
         article_id=event.article_id,

@@ -5,7 +5,9 @@ writer's queue). Then its searches are judged (`analysis.judge`, the same rule t
 report applies), the verdicts stored in `search_verdict`, and added to the daily rollups:
 `gap_day` (per local day of the team and normalized form: searches, failures by kind and
 outcome, first and last failure) and `gap_day_query` (failures per typed query, the
-samples). The report adds up the rollups and judges only the visits still open.
+samples). The report adds up the rollups and judges only the visits still open. The same
+step counts the visit in the analytics rollups (`analytics.rollups`), and each run counts
+the votes given or changed since (`feedback.count_votes`).
 
 Once closed, a visit's verdicts change only when an event reaches it late: a reading time
 reported hours later, an event held in a queue past `GRACE`, a ticket joined to it. Those
@@ -39,6 +41,8 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
+from .. import feedback
+from ..analytics import rollups as analytics_rollups
 from ..extensions import db
 from ..models import GapDay
 from ..models import GapDayQuery
@@ -181,7 +185,9 @@ def _take_away(days: dict[tuple[dt.date, str], _Delta],
 
 
 def _forget(session_ids: list[int]) -> None:
-    """Take the stored verdicts of these sessions out of the rollups and delete them."""
+    """Take these sessions out of the rollups (gaps and analytics) and delete their
+    verdicts."""
+    analytics_rollups.take_away(session_ids)
     table = SearchVerdict.__table__
     rows = db.session.execute(select(table).where(table.c.session_id.in_(session_ids))).all()
     if not rows:
@@ -224,11 +230,14 @@ def close_visits(now: dt.datetime, zone: dt.tzinfo, limit: int | None = None) ->
             # step over every visit judged before it.
             .order_by(SearchSession.last_seen_at, SearchSession.id).limit(chunk)))
         if not ids:
+            feedback.count_votes(now, zone)
             db.session.commit()
             break
         _forget(ids)  # none, unless judged before and reopened without this step
         rows = []
-        for visit in load_visits(ids):
+        visits = load_visits(ids)
+        analytics_rollups.add_visits(visits, zone)
+        for visit in visits:
             for verdict in judge(visit, now):
                 search = verdict.search
                 rows.append({"search_id": search.id, "session_id": search.session_id,
@@ -277,6 +286,8 @@ def rebuild(now: dt.datetime, zone: dt.tzinfo,
     """Count every rollup again from the events (`portal report rollup`): every visit
     judged anew, in `zone`; how many visits were closed."""
     _take_turn()
+    analytics_rollups.clear()
+    feedback.forget_counts()
     db.session.execute(delete(GapDayQuery))
     db.session.execute(delete(GapDay))
     db.session.execute(delete(SearchVerdict))
