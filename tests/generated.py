@@ -48,6 +48,8 @@ def generate_month(seed: int, now: dt.datetime, visits: int = 900) -> None:
         visitor = f"v{rng.randrange(visits // 2)}"
         at = start
         for _ in range(rng.choice([1, 1, 2, 3, 5])):
+            if at > now - dt.timedelta(minutes=1):
+                break  # a visit still going has done nothing yet that is still to come
             search_id += 1
             query, normalized = rng.choice(FORMS)
             results = 0 if rng.random() < 0.2 else rng.randrange(1, 9)

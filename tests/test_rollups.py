@@ -274,3 +274,35 @@ def test_two_processes_closing_the_same_visits_count_each_search_once(make_app, 
         assert db.session.scalar(select(func.count()).select_from(SearchVerdict)) == searches
         assert db.session.scalar(select(func.sum(GapDay.searches))) == searches
         assert_same_report(current_index(), now - dt.timedelta(days=30), now, now)
+
+
+def test_a_backlog_of_ended_visits_is_judged_in_rounds_while_new_searches_are_stored(
+        make_app, articles_dir, monkeypatch):
+    # After an upgrade that rebuilds the rollups every visit waits to be judged again: the
+    # writer works the backlog off a round at a time, storing what visitors do meanwhile.
+    from portal.tracking import recorder
+
+    from .servers import wait_until
+
+    monkeypatch.setattr(recorder, "CLOSE_PER_ROUND", 10)
+    rounds: list[int] = []
+    real_close = verdicts.close_visits
+
+    def counted(*args, **kwargs):
+        rounds.append(real_close(*args, **kwargs))
+        return rounds[-1]
+
+    monkeypatch.setattr(verdicts, "close_visits", counted)
+    app = make_app(articles_dir, TRACKING_CLOSE_SECONDS=0.2)
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        for number in range(35):
+            _search(app, f"old-{number}", "телепорт", 0, now - dt.timedelta(hours=2))
+        assert tracking.flush()
+        _search(app, "now", "роутер", 3, dt.datetime.now(dt.UTC))
+        assert tracking.flush()
+        assert wait_until(lambda: sum(rounds) == 35, timeout=15)
+        assert max(rounds) <= 10
+        assert len(_judged_visitors()) == 35
+        assert db.session.scalar(select(func.count()).select_from(SearchEvent)
+                                 .where(SearchEvent.query == "роутер")) == 1

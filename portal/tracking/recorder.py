@@ -28,6 +28,10 @@ from .store import touch_sessions
 
 log = logging.getLogger(__name__)
 BATCH = 200
+#: Visits the writer judges at most between two batches: a backlog of ended visits is
+#: worked off in rounds of this size (well under a second each), never while the queue of
+#: new events fills up.
+CLOSE_PER_ROUND = 2000
 #: Pauses (seconds) before each new try of a batch the database was too busy to take, each
 #: after the database's own wait (SQLite's busy timeout, PostgreSQL's lock wait).
 BUSY_PAUSES = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -150,7 +154,12 @@ class Recorder:
             return
         self._next_close = time.monotonic() + self.close_seconds
         try:
-            verdicts.close_visits(dt.datetime.now(dt.UTC), calendar().zone)
+            closed = verdicts.close_visits(dt.datetime.now(dt.UTC), calendar().zone,
+                                           limit=CLOSE_PER_ROUND)
+            if closed >= CLOSE_PER_ROUND:
+                # A backlog (after an upgrade that rebuilds the rollups, or a long pause):
+                # go on at once, but only after the events that came meanwhile are stored.
+                self._next_close = time.monotonic()
         except Exception:  # another process's turn, a locked database: next time
             self._rollback()
             log.exception("could not judge the visits that ended")
