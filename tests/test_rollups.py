@@ -22,6 +22,7 @@ from portal.models import GapDayQuery
 from portal.models import SearchEvent
 from portal.models import SearchSession
 from portal.models import SearchVerdict
+from portal.tracking import recorder
 from portal.tracking import verdicts
 from portal.tracking.events import ArticleOpened
 from portal.tracking.events import ArticleRead
@@ -32,6 +33,7 @@ from portal.web.knowledge import current_index
 from .conftest import database_urls
 from .generated import ZONE
 from .generated import generate_month
+from .servers import wait_until
 
 
 def comparable(views: list[gap_work.GapView]) -> list[dict]:
@@ -280,10 +282,6 @@ def test_a_backlog_of_ended_visits_is_judged_in_rounds_while_new_searches_are_st
         make_app, articles_dir, monkeypatch):
     # After an upgrade that rebuilds the rollups every visit waits to be judged again: the
     # writer works the backlog off a round at a time, storing what visitors do meanwhile.
-    from portal.tracking import recorder
-
-    from .servers import wait_until
-
     monkeypatch.setattr(recorder, "CLOSE_PER_ROUND", 10)
     rounds: list[int] = []
     real_close = verdicts.close_visits

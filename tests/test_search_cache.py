@@ -9,6 +9,8 @@ from flask import render_template_string
 from flask_babel import force_locale
 from flask_babel import get_translations
 
+from portal.models import ArticleEvent
+from portal.models import SearchEvent
 from portal.search import Scope
 from portal.search import cached_search
 from portal.search.cache import results_cache
@@ -17,6 +19,7 @@ from portal.web.knowledge import current_index
 from .editing import expert_client
 from .editing import new_article
 from .helpers import result_links
+from .test_tracking import rows
 
 BODY = "## Что делать\n\nВыключите телепорт на минуту и включите снова.\n"
 
@@ -133,11 +136,6 @@ def test_text_in_another_language_within_a_request_gets_that_language(app):
 
 
 def test_visitors_asking_the_same_get_one_page_each_with_their_own_search_in_the_links(app):
-    from portal.models import ArticleEvent
-    from portal.models import SearchEvent
-
-    from .test_tracking import rows
-
     first, second = app.test_client(), app.test_client()
     pages = [c.get("/search", query_string={"q": "роутер"}).get_data(as_text=True)
              for c in (first, second)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -248,8 +249,6 @@ def test_a_slow_database_does_not_slow_searches(make_app, articles_dir, tmp_path
 
 def test_a_lock_held_longer_than_the_busy_timeout_loses_no_search(make_app, articles_dir,
                                                                   tmp_path: Path):
-    import threading
-
     app = make_app(articles_dir)
     client = app.test_client()
     client.get("/search?q=роутер")
